@@ -1,0 +1,144 @@
+import {
+  AGENT_WS_PATH, AgentCloseCode, AgentToHub, HubToAgent, MAX_MESSAGE_BYTES, createDecoder, envelope, type Message,
+} from '@sargs/shared';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { Fleet } from '../fleet/fleet';
+import type { HubStore } from '../store/hub-store';
+import type { AgentRecord } from '../store/records';
+import { checkToken } from './enrolment';
+
+const decode = createDecoder(AgentToHub);
+const send = <K extends keyof typeof HubToAgent & string>(ws: WebSocket, type: K, body: Parameters<typeof envelope<typeof HubToAgent, K>>[2]) => {
+  if (ws.readyState === ws.OPEN) ws.send(envelope(HubToAgent, type, body));
+};
+
+/** After this many bad messages on one connection the peer is assumed broken and dropped. */
+const MAX_BAD_MESSAGES = 100;
+const HELLO_TIMEOUT_MS = 10_000;
+
+declare module 'fastify' {
+  interface FastifyRequest { agent?: AgentRecord }
+}
+
+/**
+ * The hub end of the agent link: authenticates the enrolment token before the upgrade,
+ * stores outbox events exactly once and in order (by the agent's sequence numbers), and
+ * keeps the fleet's online state.
+ */
+export class AgentGateway {
+  private readonly sockets = new Map<string, WebSocket>();
+
+  constructor(private readonly deps: { store: HubStore; fleet: Fleet; log: FastifyBaseLogger; now?: () => Date }) {}
+
+  private now() { return this.deps.now?.() ?? new Date(); }
+
+  register(app: FastifyInstance): void {
+    app.get(AGENT_WS_PATH, {
+      websocket: true,
+      config: { access: 'agent' },
+      preValidation: async (req, reply) => {
+        const header = req.headers.authorization ?? '';
+        const token = header.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+        const result = await checkToken(this.deps.store, token);
+        if (!result.ok) {
+          this.deps.log.warn({ ip: req.ip, reason: result.reason }, 'agent refused');
+          return reply.code(401).send({ error: result.reason });
+        }
+        req.agent = result.agent;
+      },
+    }, (socket, req) => this.accept(socket, req.agent as AgentRecord));
+  }
+
+  /** Ends a revoked agent's live connection at once. */
+  disconnect(agentId: string, code: number, reason: string): void {
+    this.sockets.get(agentId)?.close(code, reason);
+  }
+
+  closeAll(): void {
+    for (const ws of this.sockets.values()) ws.close(1001, 'hub shutting down');
+  }
+
+  private accept(ws: WebSocket, first: AgentRecord): void {
+    const log = this.deps.log.child({ agentId: first.id });
+    const previous = this.sockets.get(first.id);
+    if (previous) previous.close(AgentCloseCode.replaced, 'replaced by a newer connection');
+    this.sockets.set(first.id, ws);
+
+    let greeted = false;
+    let bad = 0;
+    // Messages are handled strictly one after another: storage order is sequence order.
+    let chain: Promise<void> = Promise.resolve();
+    const helloTimer = setTimeout(() => { if (!greeted) ws.close(AgentCloseCode.protocol, 'no hello received'); }, HELLO_TIMEOUT_MS);
+
+    ws.on('message', (data, isBinary) => {
+      chain = chain.then(async () => {
+        if (isBinary) return this.reject(ws, log, 'binary frames are not part of the protocol', ++bad);
+        const r = decode(data as Buffer);
+        if (!r.ok) return this.reject(ws, log, r.reason, ++bad, r.id);
+        if (!greeted && r.message.type !== 'hello') return this.reject(ws, log, 'the first message must be hello', ++bad);
+        if (r.message.type === 'hello') greeted = true;
+        await this.handle(ws, first.id, r.message);
+      }).catch((err: unknown) => log.error({ err }, 'agent message failed'));
+    });
+
+    ws.on('close', () => {
+      clearTimeout(helloTimer);
+      if (this.sockets.get(first.id) !== ws) return;
+      this.sockets.delete(first.id);
+      void chain.then(async () => {
+        const a = await this.deps.store.getAgent(first.id);
+        if (!a) return;
+        const seen = { ...a, lastSeen: this.now().toISOString() };
+        await this.deps.store.putAgent(seen);
+        this.deps.fleet.setLive(seen, { online: false, outboxPending: null });
+        log.info('agent disconnected');
+      }).catch((err: unknown) => log.error({ err }, 'marking agent offline failed'));
+    });
+    ws.on('error', (err) => log.warn({ err: err.message }, 'agent socket error'));
+  }
+
+  private reject(ws: WebSocket, log: FastifyBaseLogger, reason: string, count: number, ref?: string): void {
+    log.warn({ reason }, 'rejected agent message');
+    send(ws, 'error', ref ? { reason, ref } : { reason });
+    if (count >= MAX_BAD_MESSAGES) ws.close(AgentCloseCode.protocol, 'too many invalid messages');
+  }
+
+  private async handle(ws: WebSocket, agentId: string, msg: Message<typeof AgentToHub>): Promise<void> {
+    const agent = await this.deps.store.getAgent(agentId);
+    if (!agent || agent.revoked) return void ws.close(AgentCloseCode.unauthorized, 'enrolment token has been revoked');
+    const seen: AgentRecord = { ...agent, lastSeen: this.now().toISOString() };
+
+    switch (msg.type) {
+      case 'hello': {
+        const updated = { ...seen, version: msg.body.version, hostname: msg.body.hostname };
+        await this.deps.store.putAgent(updated);
+        const site = await this.deps.store.getSite(agent.siteId);
+        send(ws, 'welcome', { agentId, siteId: agent.siteId, siteName: site?.name ?? '', ackedSeq: agent.lastSeq });
+        this.deps.fleet.setLive(updated, { online: true });
+        this.deps.fleet.agentChanged(updated);
+        this.deps.log.info({ agentId, version: msg.body.version, ackedSeq: agent.lastSeq }, 'agent connected');
+        return;
+      }
+      case 'status':
+        this.deps.fleet.setLive(seen, { online: true, outboxPending: msg.body.outboxPending });
+        return;
+      case 'event': {
+        const seq = msg.seq;
+        if (seq === undefined) return send(ws, 'error', { reason: 'event without seq' });
+        if (seq <= agent.lastSeq) return send(ws, 'ack', { seq: agent.lastSeq }); // a resend: already stored
+        if (seq !== agent.lastSeq + 1) {
+          send(ws, 'error', { reason: `sequence gap: expected ${agent.lastSeq + 1}, got ${seq}` });
+          return send(ws, 'ack', { seq: agent.lastSeq });
+        }
+        await this.deps.store.appendEvent(seen, { agentId, seq, receivedAt: this.now().toISOString(), event: msg.body });
+        return send(ws, 'ack', { seq });
+      }
+      case 'error':
+        this.deps.log.warn({ agentId, reason: msg.body.reason }, 'agent reported a protocol error');
+        return;
+    }
+  }
+}
+
+export { MAX_MESSAGE_BYTES };

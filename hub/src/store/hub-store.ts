@@ -1,0 +1,69 @@
+import { Level } from 'level';
+import type { AgentRecord, SessionRecord, SiteRecord, StoredEvent, UserRecord } from './records';
+
+type Sub<V> = ReturnType<Level<string, unknown>['sublevel']> & { get(key: string): Promise<V | undefined> };
+
+/** Sequence numbers are zero-padded so LevelDB's byte order is numeric order. */
+const seqKey = (agentId: string, seq: number) => `${agentId}!${String(seq).padStart(12, '0')}`;
+
+/**
+ * The hub's state in one LevelDB, one sublevel per collection. Everything else talks to
+ * this class, so a larger deployment can swap it for a PostgreSQL-backed one.
+ */
+export class HubStore {
+  private constructor(
+    private readonly db: Level<string, unknown>,
+    private readonly users: Sub<UserRecord>,
+    private readonly sessions: Sub<SessionRecord>,
+    private readonly sites: Sub<SiteRecord>,
+    private readonly agents: Sub<AgentRecord>,
+    private readonly events: Sub<StoredEvent>,
+  ) {}
+
+  static async open(dir: string): Promise<HubStore> {
+    const db = new Level<string, unknown>(dir, { valueEncoding: 'json' });
+    await db.open();
+    const sub = <V>(name: string) => db.sublevel<string, V>(name, { valueEncoding: 'json' }) as unknown as Sub<V>;
+    return new HubStore(db, sub('users'), sub('sessions'), sub('sites'), sub('agents'), sub('events'));
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+
+  getUser(username: string) { return this.users.get(username) as Promise<UserRecord | undefined>; }
+  putUser(u: UserRecord) { return this.users.put(u.username, u); }
+  deleteUser(username: string) { return this.users.del(username); }
+  async listUsers(): Promise<UserRecord[]> { return (await this.users.values().all()) as UserRecord[]; }
+
+  getSession(tokenHash: string) { return this.sessions.get(tokenHash) as Promise<SessionRecord | undefined>; }
+  putSession(tokenHash: string, s: SessionRecord) { return this.sessions.put(tokenHash, s); }
+  deleteSession(tokenHash: string) { return this.sessions.del(tokenHash); }
+  async deleteSessionsOf(username: string): Promise<string[]> {
+    const gone: string[] = [];
+    for await (const [k, v] of this.sessions.iterator() as AsyncIterable<[string, SessionRecord]>) {
+      if (v.username === username) { gone.push(k); await this.sessions.del(k); }
+    }
+    return gone;
+  }
+
+  getSite(id: string) { return this.sites.get(id) as Promise<SiteRecord | undefined>; }
+  putSite(s: SiteRecord) { return this.sites.put(s.id, s); }
+  async listSites(): Promise<SiteRecord[]> { return (await this.sites.values().all()) as SiteRecord[]; }
+
+  getAgent(id: string) { return this.agents.get(id) as Promise<AgentRecord | undefined>; }
+  putAgent(a: AgentRecord) { return this.agents.put(a.id, a); }
+  async listAgents(): Promise<AgentRecord[]> { return (await this.agents.values().all()) as AgentRecord[]; }
+
+  /** Stores an event and advances the agent's watermark in one atomic batch. */
+  async appendEvent(agent: AgentRecord, ev: StoredEvent): Promise<void> {
+    await this.db.batch([
+      { type: 'put', sublevel: this.events as never, key: seqKey(ev.agentId, ev.seq), value: ev },
+      { type: 'put', sublevel: this.agents as never, key: agent.id, value: { ...agent, lastSeq: ev.seq } },
+    ] as never);
+  }
+
+  async listEvents(agentId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
+    return (await this.events.values({ gt: seqKey(agentId, afterSeq), lt: `${agentId}!~`, limit }).all()) as StoredEvent[];
+  }
+}

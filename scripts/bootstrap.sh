@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Makes this machine ready for `npm test` (mode "test") or `npm run demo` (mode "demo"):
+# system packages from apt when we are root on Debian/Ubuntu, pnpm, and the workspace.
+# When it cannot install something itself it stops with one sentence naming it.
+set -euo pipefail
+mode="${1:-test}"
+cd "$(dirname "$0")/.."
+
+need_node_major=20
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt "$need_node_major" ]; then
+  echo "Sargs needs Node.js $need_node_major or newer: install it from your distribution or nodejs.org." >&2; exit 1
+fi
+
+gst_ok() { /usr/bin/python3 -c "import gi; gi.require_version('Gst','1.0'); gi.require_version('GstRtspServer','1.0'); from gi.repository import Gst, GstRtspServer" >/dev/null 2>&1; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
+missing=()
+have ffmpeg  || missing+=(ffmpeg)
+have ffprobe || missing+=(ffmpeg)
+have socat   || missing+=(socat)
+have ip      || missing+=(iproute2)
+gst_ok       || missing+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-rtsp gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad)
+if [ "$mode" = test ]; then
+  have chromium || missing+=(chromium)
+fi
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  # shellcheck disable=SC2207
+  pkgs=($(printf '%s\n' "${missing[@]}" | sort -u))
+  if [ "$(id -u)" = 0 ] && have apt-get; then
+    echo "sargs: installing system packages: ${pkgs[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+  else
+    echo "Sargs needs these system packages: ${pkgs[*]} (on Debian/Ubuntu: sudo apt-get install ${pkgs[*]})." >&2
+    exit 1
+  fi
+fi
+
+want_pnpm=$(node -p 'require("./package.json").packageManager.split("@")[1]')
+if ! have pnpm || [ "$(pnpm --version 2>/dev/null)" != "$want_pnpm" ]; then
+  if [ "$(id -u)" = 0 ] || [ -w "$(npm prefix -g)/lib" ]; then
+    echo "sargs: installing pnpm $want_pnpm"
+    npm install -g --silent "pnpm@$want_pnpm" >/dev/null
+  else
+    echo "Sargs needs pnpm $want_pnpm: run 'npm install -g pnpm@$want_pnpm' (or 'corepack enable')." >&2
+    exit 1
+  fi
+fi
+
+# Install the workspace when the lockfile changed since the last install.
+stamp=node_modules/.sargs-lock-stamp
+if [ ! -f "$stamp" ] || ! cmp -s pnpm-lock.yaml "$stamp"; then
+  pnpm install --frozen-lockfile --reporter=append-only | tail -n 3
+  cp pnpm-lock.yaml "$stamp"
+fi

@@ -1,0 +1,2 @@
+export * from './protocol/index';
+export { backoffDelay } from './backoff';

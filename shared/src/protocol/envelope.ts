@@ -1,0 +1,80 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+
+/** Bumped only for changes an old peer cannot read. */
+export const PROTOCOL_VERSION = 1;
+
+/** Larger frames are refused by the WebSocket layer before any parsing. */
+export const MAX_MESSAGE_BYTES = 256 * 1024;
+
+export const Envelope = Type.Object(
+  {
+    v: Type.Literal(PROTOCOL_VERSION),
+    type: Type.String({ minLength: 1, maxLength: 64 }),
+    id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    seq: Type.Optional(Type.Integer({ minimum: 1 })),
+    ts: Type.String({ minLength: 10, maxLength: 40 }),
+    body: Type.Unknown(),
+  },
+  { additionalProperties: false },
+);
+export type Envelope = Static<typeof Envelope>;
+
+/** A set of message types a receiver accepts, each with the schema of its body. */
+export type Catalog = Record<string, TSchema>;
+
+export type Message<C extends Catalog> = {
+  [K in keyof C & string]: Omit<Envelope, 'type' | 'body'> & { type: K; body: Static<C[K]> };
+}[keyof C & string];
+
+export type DecodeResult<C extends Catalog> =
+  | { ok: true; message: Message<C> }
+  | { ok: false; reason: string; id?: string };
+
+const envelopeCheck = TypeCompiler.Compile(Envelope);
+
+function firstError(check: TypeCheck<TSchema>, value: unknown): string {
+  const e = check.Errors(value).First();
+  return e ? `${e.path || '/'}: ${e.message}` : 'invalid';
+}
+
+/**
+ * Validates raw bytes from a socket against a catalog. Never throws: whatever a
+ * peer sends, the caller gets either a typed message or a reason it can log and return.
+ */
+export function createDecoder<C extends Catalog>(catalog: C) {
+  const checks = new Map<string, TypeCheck<TSchema>>();
+  for (const [type, schema] of Object.entries(catalog)) checks.set(type, TypeCompiler.Compile(schema));
+
+  return function decode(raw: string | Buffer | ArrayBuffer | Buffer[]): DecodeResult<C> {
+    const text = typeof raw === 'string' ? raw : Buffer.isBuffer(raw) ? raw.toString('utf8')
+      : Array.isArray(raw) ? Buffer.concat(raw).toString('utf8') : Buffer.from(raw).toString('utf8');
+    if (Buffer.byteLength(text) > MAX_MESSAGE_BYTES) return { ok: false, reason: `message larger than ${MAX_MESSAGE_BYTES} bytes` };
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return { ok: false, reason: 'message is not valid JSON' };
+    }
+    if (!envelopeCheck.Check(value)) return { ok: false, reason: `bad envelope: ${firstError(envelopeCheck, value)}` };
+    const check = checks.get(value.type);
+    if (!check) return { ok: false, reason: `unknown message type "${value.type}"`, ...(value.id ? { id: value.id } : {}) };
+    if (!check.Check(value.body)) {
+      return { ok: false, reason: `bad body for "${value.type}": ${firstError(check, value.body)}`, ...(value.id ? { id: value.id } : {}) };
+    }
+    return { ok: true, message: value as Message<C> };
+  };
+}
+
+/** Builds an envelope; the clock is injectable so tests can pin timestamps. */
+export function envelope<C extends Catalog, K extends keyof C & string>(
+  _catalog: C,
+  type: K,
+  body: Static<C[K]>,
+  extra: { id?: string; seq?: number; now?: () => Date } = {},
+): string {
+  const msg: Envelope = { v: PROTOCOL_VERSION, type, ts: (extra.now?.() ?? new Date()).toISOString(), body };
+  if (extra.id !== undefined) msg.id = extra.id;
+  if (extra.seq !== undefined) msg.seq = extra.seq;
+  return JSON.stringify(msg);
+}

@@ -1,0 +1,3 @@
+export * from './envelope';
+export * from './agent-link';
+export * from './console-link';
