@@ -35,8 +35,6 @@ export async function buildServer(opts: ServerOptions): Promise<HubServer> {
   const app: FastifyInstance = Fastify({
     loggerInstance: opts.logger,
     bodyLimit: 64 * 1024,
-    // Auth headers and cookies must never reach the log.
-    disableRequestLogging: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   });
   const log = app.log;

@@ -54,6 +54,8 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
   private cursor = 0;
   private acked = 0;
   private pumping = false;
+  /** Hub messages are handled one at a time, in arrival order. */
+  private handling: Promise<void> = Promise.resolve();
   private pumpAgain = false;
   /** True between the hub's welcome and the socket closing: only then may events flow. */
   private ready = false;
@@ -153,7 +155,7 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
           if (ws.readyState === ws.OPEN) ws.send(envelope(AgentToHub, 'error', { reason: r.reason }));
           return;
         }
-        void this.handle(r.message).then(() => {
+        this.handling = this.handling.then(() => this.handle(r.message)).then(() => {
           if (r.message.type !== 'welcome' || welcomed) return;
           welcomed = true;
           this.setState('connected');

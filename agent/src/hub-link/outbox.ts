@@ -14,19 +14,24 @@ const key = (seq: number) => String(seq).padStart(12, '0');
  */
 export class Outbox extends EventEmitter<{ added: [number] }> {
   private lastSeq = 0;
-  private pending = 0;
+  /** Highest sequence on disk, and highest deleted after an ack: entries are always a contiguous range. */
+  private written = 0;
+  private acked = 0;
   private writing: Promise<unknown> = Promise.resolve();
+  private deleting: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly entries: Sub, private readonly meta: Sub) { super(); }
 
   static async open(db: Level<string, unknown>): Promise<Outbox> {
     const ob = new Outbox(db.sublevel('outbox', { valueEncoding: 'json' }) as Sub, db.sublevel('outbox-meta', { valueEncoding: 'json' }) as Sub);
     ob.lastSeq = ((await ob.meta.get('lastSeq')) as number | undefined) ?? 0;
-    ob.pending = (await ob.entries.keys().all()).length;
+    ob.written = ob.lastSeq;
+    const [first] = (await ob.entries.values({ limit: 1 }).all()) as OutboxEntry[];
+    ob.acked = first ? first.seq - 1 : ob.lastSeq;
     return ob;
   }
 
-  get size(): number { return this.pending; }
+  get size(): number { return this.written - this.acked; }
   get highestSeq(): number { return this.lastSeq; }
 
   /** Resolves once the entry is on disk. */
@@ -38,7 +43,7 @@ export class Outbox extends EventEmitter<{ added: [number] }> {
     ] as never));
     this.writing = write.catch(() => undefined);
     return write.then(() => {
-      this.pending++;
+      this.written = Math.max(this.written, seq);
       this.emit('added', seq);
       return seq;
     });
@@ -49,10 +54,15 @@ export class Outbox extends EventEmitter<{ added: [number] }> {
   }
 
   /** Deletes everything up to and including `seq`: the hub has stored it. */
-  async ackUpTo(seq: number): Promise<void> {
-    const keys = await this.entries.keys({ lte: key(seq) }).all();
-    if (!keys.length) return;
-    await this.entries.batch(keys.map((k) => ({ type: 'del' as const, key: k })));
-    this.pending = Math.max(0, this.pending - keys.length);
+  ackUpTo(seq: number): Promise<void> {
+    // Serialised: two acks racing would otherwise delete and count the same entries twice.
+    const run = this.deleting.then(async () => {
+      if (seq <= this.acked) return;
+      const keys = await this.entries.keys({ gt: key(this.acked), lte: key(seq) }).all();
+      if (keys.length) await this.entries.batch(keys.map((k) => ({ type: 'del' as const, key: k })));
+      this.acked = Math.min(seq, this.written);
+    });
+    this.deleting = run.catch(() => undefined);
+    return run;
   }
 }

@@ -38,6 +38,21 @@ function firstError(check: TypeCheck<TSchema>, value: unknown): string {
   return e ? `${e.path || '/'}: ${e.message}` : 'invalid';
 }
 
+// Written without Buffer so the console can use the same decoder in the browser.
+function toText(raw: string | Uint8Array | ArrayBuffer | Uint8Array[]): string {
+  if (typeof raw === 'string') return raw;
+  if (!Array.isArray(raw)) return new TextDecoder().decode(raw);
+  const all = new Uint8Array(raw.reduce((n, b) => n + b.byteLength, 0));
+  let at = 0;
+  for (const b of raw) { all.set(b, at); at += b.byteLength; }
+  return new TextDecoder().decode(all);
+}
+
+function utf8Length(s: string): number {
+  // Every UTF-16 unit is 1 to 3 bytes of UTF-8: only encode when the answer is in doubt.
+  return s.length * 3 <= MAX_MESSAGE_BYTES ? s.length : new TextEncoder().encode(s).byteLength;
+}
+
 /**
  * Validates raw bytes from a socket against a catalog. Never throws: whatever a
  * peer sends, the caller gets either a typed message or a reason it can log and return.
@@ -46,10 +61,10 @@ export function createDecoder<C extends Catalog>(catalog: C) {
   const checks = new Map<string, TypeCheck<TSchema>>();
   for (const [type, schema] of Object.entries(catalog)) checks.set(type, TypeCompiler.Compile(schema));
 
-  return function decode(raw: string | Buffer | ArrayBuffer | Buffer[]): DecodeResult<C> {
-    const text = typeof raw === 'string' ? raw : Buffer.isBuffer(raw) ? raw.toString('utf8')
-      : Array.isArray(raw) ? Buffer.concat(raw).toString('utf8') : Buffer.from(raw).toString('utf8');
-    if (Buffer.byteLength(text) > MAX_MESSAGE_BYTES) return { ok: false, reason: `message larger than ${MAX_MESSAGE_BYTES} bytes` };
+  return function decode(raw: string | Uint8Array | ArrayBuffer | Uint8Array[]): DecodeResult<C> {
+    const size = typeof raw === 'string' ? utf8Length(raw) : Array.isArray(raw) ? raw.reduce((n, b) => n + b.byteLength, 0) : raw.byteLength;
+    if (size > MAX_MESSAGE_BYTES) return { ok: false, reason: `message larger than ${MAX_MESSAGE_BYTES} bytes` };
+    const text = toText(raw);
     let value: unknown;
     try {
       value = JSON.parse(text);

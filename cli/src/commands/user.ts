@@ -1,0 +1,31 @@
+import { resolve } from 'node:path';
+import { HubStore } from '@sargs/hub';
+import { hashPassword, oneTimePassword } from '@sargs/hub/auth/passwords';
+import { Command } from 'commander';
+
+export function userCommand(): Command {
+  const user = new Command('user').description('manage hub users offline (stop the hub first)');
+  user.command('reset-password')
+    .description('give a user a new one-time password (they choose their own at next sign-in)')
+    .argument('<username>')
+    .option('--data <dir>', 'the hub data folder', process.env.SARGS_HUB_DATA ?? 'data/hub')
+    .action(async (username: string, o: { data: string }) => {
+      let store: HubStore;
+      try {
+        store = await HubStore.open(resolve(o.data, 'hub.db'));
+      } catch (err) {
+        throw new Error(`cannot open the hub database in ${o.data} (is the hub still running?): ${(err as Error).message}`);
+      }
+      try {
+        const u = await store.getUser(username);
+        if (!u) throw new Error(`no user "${username}"`);
+        const password = oneTimePassword();
+        await store.putUser({ ...u, passwordHash: await hashPassword(password), mustChangePassword: true });
+        await store.deleteSessionsOf(username);
+        console.log(`One-time password for "${username}": ${password}`);
+      } finally {
+        await store.close();
+      }
+    });
+  return user;
+}

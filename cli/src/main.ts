@@ -1,0 +1,27 @@
+import { Command, CommanderError } from 'commander';
+import { agentCommand } from './commands/agent';
+import { demoCommand } from './commands/demo';
+import { hubCommand } from './commands/hub';
+import { userCommand } from './commands/user';
+import { UsageError } from './usage-error';
+
+const program = new Command('sargs')
+  .description('Sargs: edge CCTV and drone-survey management for municipal IT (hub, site agent, tools)')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+program.addCommand(hubCommand());
+program.addCommand(agentCommand());
+program.addCommand(demoCommand());
+program.addCommand(userCommand());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
+  // Operators get one clear sentence; stack traces are for bugs, and go to debug output only.
+  const message = err instanceof Error ? err.message : String(err);
+  console.error(`sargs: ${message}`);
+  if (process.env.SARGS_DEBUG && err instanceof Error) console.error(err.stack);
+  process.exit(err instanceof UsageError ? 2 : 1);
+}

@@ -1,0 +1,16 @@
+// Bundles the console into dist/ (one script, one stylesheet, one page) for the hub to serve.
+import { build } from 'esbuild';
+import { cpSync, mkdirSync } from 'node:fs';
+
+mkdirSync('dist', { recursive: true });
+cpSync('public', 'dist', { recursive: true });
+await build({
+  entryPoints: ['src/main.ts'],
+  bundle: true,
+  format: 'esm',
+  target: 'es2022',
+  outfile: 'dist/app.js',
+  sourcemap: true,
+  minify: true,
+  logLevel: 'warning',
+});
