@@ -19,6 +19,7 @@ export interface RouteAccess {
 }
 
 declare module 'fastify' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- merging our fields into fastify's route config
   interface FastifyContextConfig extends RouteAccess {}
   interface FastifyRequest {
     user?: UserRecord;

@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { Value, type ValueErrorIterator } from '@sinclair/typebox/value';
 
 /** Bumped only for changes an old peer cannot read. */
 export const PROTOCOL_VERSION = 1;
@@ -31,9 +32,23 @@ export type DecodeResult<C extends Catalog> =
   | { ok: true; message: Message<C> }
   | { ok: false; reason: string; id?: string };
 
-const envelopeCheck = TypeCompiler.Compile(Envelope);
+interface Checker { Check(v: unknown): boolean; Errors(v: unknown): ValueErrorIterator }
 
-function firstError(check: TypeCheck<TSchema>, value: unknown): string {
+/**
+ * Compiled checks are fast but generate code; where a Content-Security-Policy forbids
+ * that (the console), fall back to TypeBox's interpreter, which gives the same answers.
+ */
+function compile(schema: TSchema): Checker {
+  try {
+    return TypeCompiler.Compile(schema);
+  } catch {
+    return { Check: (v) => Value.Check(schema, v), Errors: (v) => Value.Errors(schema, v) };
+  }
+}
+
+const envelopeCheck = compile(Envelope);
+
+function firstError(check: Checker, value: unknown): string {
   const e = check.Errors(value).First();
   return e ? `${e.path || '/'}: ${e.message}` : 'invalid';
 }
@@ -53,13 +68,17 @@ function utf8Length(s: string): number {
   return s.length * 3 <= MAX_MESSAGE_BYTES ? s.length : new TextEncoder().encode(s).byteLength;
 }
 
+function isEnvelope(v: unknown): v is Envelope {
+  return typeof v === 'object' && v !== null && 'type' in v;
+}
+
 /**
  * Validates raw bytes from a socket against a catalog. Never throws: whatever a
  * peer sends, the caller gets either a typed message or a reason it can log and return.
  */
 export function createDecoder<C extends Catalog>(catalog: C) {
-  const checks = new Map<string, TypeCheck<TSchema>>();
-  for (const [type, schema] of Object.entries(catalog)) checks.set(type, TypeCompiler.Compile(schema));
+  const checks = new Map<string, Checker>();
+  for (const [type, schema] of Object.entries(catalog)) checks.set(type, compile(schema));
 
   return function decode(raw: string | Uint8Array | ArrayBuffer | Uint8Array[]): DecodeResult<C> {
     const size = typeof raw === 'string' ? utf8Length(raw) : Array.isArray(raw) ? raw.reduce((n, b) => n + b.byteLength, 0) : raw.byteLength;
@@ -71,7 +90,7 @@ export function createDecoder<C extends Catalog>(catalog: C) {
     } catch {
       return { ok: false, reason: 'message is not valid JSON' };
     }
-    if (!envelopeCheck.Check(value)) return { ok: false, reason: `bad envelope: ${firstError(envelopeCheck, value)}` };
+    if (!envelopeCheck.Check(value) || !isEnvelope(value)) return { ok: false, reason: `bad envelope: ${firstError(envelopeCheck, value)}` };
     const check = checks.get(value.type);
     if (!check) return { ok: false, reason: `unknown message type "${value.type}"`, ...(value.id ? { id: value.id } : {}) };
     if (!check.Check(value.body)) {

@@ -1,0 +1,80 @@
+// WS-Discovery end to end. Probes are multicast, so they run only inside a network namespace made
+// for this test (loopback only, multicast routed to lo): nothing can leak onto a real network.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const TSX = join(here, '..', '..', 'node_modules', '.bin', 'tsx');
+const PROBE_SCRIPT = join(here, '..', 'sim', 'camera', 'discovery-probe.ts');
+const isRoot = process.getuid?.() === 0;
+
+function run(args: string[], timeoutMs = 10_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(args[0] ?? 'false', args.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', reject);
+    child.once('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+  });
+}
+
+async function ip(...args: string[]): Promise<void> {
+  const res = await run(['ip', ...args]);
+  if (res.code !== 0) throw new Error(`ip ${args.join(' ')} failed: ${res.stderr.trim()}`);
+}
+
+interface Found { endpointReference: string; xaddrs: string; scopes: string; types: string; relatesTo?: string }
+interface ProbeReport {
+  cameras: Array<{ endpointReference: string; xaddr: string; name: string }>;
+  library: Found[];
+  soap11: { messageId: string; found: Found[] };
+}
+
+if (!isRoot) {
+  console.warn('discovery-netns: skipped, creating a network namespace needs root (run the tests as root or in the CI container)');
+}
+
+describe.skipIf(!isRoot)('WS-Discovery inside a network namespace', () => {
+  const ns = `sargs-disc-${randomBytes(4).toString('hex')}`;
+  let created = false;
+
+  beforeAll(async () => {
+    await ip('netns', 'add', ns);
+    created = true;
+    await ip('-n', ns, 'link', 'set', 'lo', 'up', 'multicast', 'on');
+    await ip('-n', ns, 'route', 'add', '239.0.0.0/8', 'dev', 'lo');
+  });
+
+  afterAll(async () => {
+    // Processes inside were started by `ip netns exec` and have exited (or were killed) by now.
+    if (created) await ip('netns', 'del', ns);
+  });
+
+  it('the onvif library and a SOAP 1.1 probe find every simulated camera', async () => {
+    const res = await run(['ip', 'netns', 'exec', ns, TSX, PROBE_SCRIPT], 45_000);
+    expect(res.code, res.stderr).toBe(0);
+    const report = JSON.parse(res.stdout.trim().split('\n').at(-1) ?? '{}') as ProbeReport;
+    expect(report.cameras).toHaveLength(2);
+
+    for (const cam of report.cameras) {
+      const viaLibrary = report.library.find((f) => f.endpointReference === cam.endpointReference);
+      expect(viaLibrary, `library probe found ${cam.name}`).toBeDefined();
+      expect(cam.endpointReference).toMatch(/^urn:uuid:[0-9a-f-]{36}$/);
+      expect(viaLibrary?.xaddrs.split(' ')).toContain(cam.xaddr);
+      expect(viaLibrary?.types).toContain('dn:NetworkVideoTransmitter');
+      expect(viaLibrary?.scopes.split(' ')).toContain(`onvif://www.onvif.org/name/${encodeURIComponent(cam.name)}`);
+
+      const viaSoap11 = report.soap11.found.find((f) => f.endpointReference === cam.endpointReference);
+      expect(viaSoap11, `SOAP 1.1 probe found ${cam.name}`).toBeDefined();
+      expect(viaSoap11?.relatesTo).toBe(report.soap11.messageId);
+      expect(viaSoap11?.xaddrs).toBe(cam.xaddr);
+    }
+    expect(report.library).toHaveLength(2);
+  });
+});

@@ -1,0 +1,173 @@
+// A simulated ONVIF camera: real SOAP over HTTP, WS-Discovery over UDP and H.264 over RTSP,
+// with switches for the failures the agent must survive (stream down, frozen, refused, bad password, skewed clock).
+import { readFile } from 'node:fs/promises';
+import { DiscoveryResponder } from './discovery-responder';
+import { DEFAULT_VIDEO, ensureMediaFiles } from './media-files';
+import { OnvifServer } from './onvif-server';
+import { RtspProcess } from './rtsp-process';
+import { DEVICE_PATH, httpBase, MEDIA_PATH, newCameraState, rtspUrl, SNAPSHOT_PATH, STREAM_PATH, type CameraState, type VideoFormat } from './state';
+
+export type { CameraState, VideoFormat } from './state';
+
+export interface SimulatedCameraOptions {
+  name: string;
+  username: string;
+  password: string;
+  /** Address the ONVIF and RTSP servers bind to; default 127.0.0.1. */
+  host?: string;
+  /** Host written into XAddrs and URIs; default `host` (127.0.0.1 when `host` is a wildcard). */
+  advertisedHost?: string;
+  /** 0 or absent: an ephemeral port, kept across refuse/accept and stream restarts. */
+  onvifPort?: number;
+  rtspPort?: number;
+  /** Answer WS-Discovery probes; `interface` is the local address to join the multicast group on (default 127.0.0.1). */
+  discovery?: boolean | { interface?: string; port?: number };
+  clockSkewMs?: number;
+  location?: string;
+  video?: VideoFormat;
+}
+
+export class SimulatedCamera {
+  private rtsp: RtspProcess | undefined;
+  private streamWanted = true;
+  private accepting = true;
+  private frozenFlag = false;
+  private stopped = false;
+  /** Lifecycle changes run one at a time, so overlapping calls from a test cannot interleave. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly state: CameraState,
+    private readonly bindHost: string,
+    private readonly clip: string,
+    private readonly onvif: OnvifServer,
+    private readonly discovery: DiscoveryResponder | undefined,
+  ) {}
+
+  static async start(opts: SimulatedCameraOptions): Promise<SimulatedCamera> {
+    const bindHost = opts.host ?? '127.0.0.1';
+    const wildcard = bindHost === '0.0.0.0' || bindHost === '::';
+    const video = opts.video ?? DEFAULT_VIDEO;
+    const state = newCameraState({
+      name: opts.name, username: opts.username, password: opts.password, video,
+      advertisedHost: opts.advertisedHost ?? (wildcard ? '127.0.0.1' : bindHost),
+      clockSkewMs: opts.clockSkewMs ?? 0,
+      onvifPort: opts.onvifPort ?? 0,
+      rtspPort: opts.rtspPort ?? 0,
+      ...(opts.location !== undefined ? { location: opts.location } : {}),
+    });
+    const files = await ensureMediaFiles(video);
+    const onvif = new OnvifServer({ bindHost, state, snapshot: await readFile(files.snapshot) });
+    const discoveryOpts = typeof opts.discovery === 'object' ? opts.discovery : opts.discovery ? {} : undefined;
+    const discovery = discoveryOpts
+      ? new DiscoveryResponder({ state, interfaceAddress: discoveryOpts.interface, port: discoveryOpts.port })
+      : undefined;
+    const cam = new SimulatedCamera(state, bindHost, files.clip, onvif, discovery);
+    try {
+      await onvif.listen();
+      await cam.startRtsp();
+      await discovery?.start();
+    } catch (err) {
+      await cam.stop();
+      throw err;
+    }
+    return cam;
+  }
+
+  get name(): string { return this.state.name; }
+  get deviceServiceUrl(): string { return `${httpBase(this.state)}${DEVICE_PATH}`; }
+  get mediaServiceUrl(): string { return `${httpBase(this.state)}${MEDIA_PATH}`; }
+  get snapshotUrl(): string { return `${httpBase(this.state)}${SNAPSHOT_PATH}`; }
+  get rtspUrl(): string { return rtspUrl(this.state); }
+  get endpointReference(): string { return this.state.endpointReference; }
+  get onvifPort(): number { return this.state.onvifPort; }
+  get rtspPort(): number { return this.state.rtspPort; }
+  get host(): string { return this.state.advertisedHost; }
+  /** Pid of the GStreamer process, while the stream is up. */
+  get rtspPid(): number | undefined { return this.rtsp?.running ? this.rtsp.pid : undefined; }
+  get frozen(): boolean { return this.frozenFlag; }
+
+  /** Kills the RTSP server: clients are disconnected and the port refuses connections. */
+  stopStream(): Promise<void> {
+    return this.serial(async () => {
+      this.streamWanted = false;
+      await this.stopRtsp();
+    });
+  }
+
+  startStream(): Promise<void> {
+    return this.serial(async () => {
+      this.streamWanted = true;
+      if (this.accepting) await this.startRtsp();
+    });
+  }
+
+  /** Stops sending frames while RTSP sessions stay open, like a hung encoder. */
+  freeze(): Promise<void> {
+    return this.serial(async () => {
+      this.frozenFlag = true;
+      await this.rtsp?.command('freeze');
+    });
+  }
+
+  unfreeze(): Promise<void> {
+    return this.serial(async () => {
+      this.frozenFlag = false;
+      await this.rtsp?.command('unfreeze');
+    });
+  }
+
+  /** ONVIF and RTSP ports refuse TCP connections and open connections are dropped. Discovery still answers. */
+  refuseConnections(): Promise<void> {
+    return this.serial(async () => {
+      this.accepting = false;
+      await Promise.all([this.onvif.close(), this.stopRtsp()]);
+    });
+  }
+
+  acceptConnections(): Promise<void> {
+    return this.serial(async () => {
+      this.accepting = true;
+      await this.onvif.listen();
+      if (this.streamWanted) await this.startRtsp();
+    });
+  }
+
+  setPassword(password: string): void {
+    this.state.password = password;
+  }
+
+  /** Sets the camera clock to run `ms` ahead of (or, if negative, behind) the host clock. */
+  skewClock(ms: number): void {
+    this.state.clockSkewMs = ms;
+  }
+
+  /** Stops everything; safe to call more than once. */
+  stop(): Promise<void> {
+    return this.serial(async () => {
+      this.stopped = true;
+      await Promise.allSettled([this.onvif.close(), this.stopRtsp(), this.discovery?.stop()]);
+    });
+  }
+
+  private async startRtsp(): Promise<void> {
+    if (this.stopped || this.rtsp?.running) return;
+    this.rtsp = await RtspProcess.start({
+      host: this.bindHost, port: this.state.rtspPort, clip: this.clip,
+      fps: this.state.video.fps, path: STREAM_PATH, frozen: this.frozenFlag,
+    });
+    this.state.rtspPort = this.rtsp.port;
+  }
+
+  private async stopRtsp(): Promise<void> {
+    const rtsp = this.rtsp;
+    this.rtsp = undefined;
+    await rtsp?.stop();
+  }
+
+  private serial(step: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(step);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+}

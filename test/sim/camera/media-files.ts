@@ -1,0 +1,77 @@
+// The test clip and snapshot, encoded once with ffmpeg into test/.cache and reused afterwards.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { VideoFormat } from './state';
+
+export const CACHE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '.cache');
+const FFMPEG = '/usr/bin/ffmpeg';
+
+export const DEFAULT_VIDEO: VideoFormat = { width: 640, height: 360, fps: 25, gop: 50, bitrateKbps: 800 };
+/** Two GOPs: short to encode, long enough that the loop point is exercised within a few seconds. */
+const CLIP_SECONDS = 4;
+
+export interface MediaFiles {
+  /** Annex-B H.264 elementary stream, SPS/PPS before every keyframe. */
+  clip: string;
+  snapshot: string;
+}
+
+export async function ensureMediaFiles(video: VideoFormat = DEFAULT_VIDEO, cacheDir = CACHE_DIR): Promise<MediaFiles> {
+  await mkdir(cacheDir, { recursive: true });
+  const tag = `${video.width}x${video.height}-${video.fps}fps-gop${video.gop}-${video.bitrateKbps}k`;
+  const clip = join(cacheDir, `camera-${tag}-${CLIP_SECONDS}s.h264`);
+  const snapshot = join(cacheDir, `camera-${video.width}x${video.height}.jpg`);
+  await Promise.all([
+    ensureFile(clip, (out) => [
+      '-f', 'lavfi', '-i', `testsrc=size=${video.width}x${video.height}:rate=${video.fps}:duration=${CLIP_SECONDS}`,
+      '-c:v', 'libx264', '-profile:v', 'baseline', '-pix_fmt', 'yuv420p', '-bf', '0',
+      // Fixed GOP with no scene-cut keyframes, so keyframes come every gop frames, also across the loop point.
+      '-g', String(video.gop), '-keyint_min', String(video.gop), '-sc_threshold', '0',
+      '-b:v', `${video.bitrateKbps}k`, '-maxrate', `${video.bitrateKbps}k`, '-bufsize', `${video.bitrateKbps * 2}k`,
+      '-x264-params', 'repeat-headers=1', '-f', 'h264', out,
+    ]),
+    ensureFile(snapshot, (out) => [
+      '-f', 'lavfi', '-i', `testsrc=size=${video.width}x${video.height}:rate=1`,
+      '-frames:v', '1', '-c:v', 'mjpeg', '-q:v', '3', '-f', 'image2', out,
+    ]),
+  ]);
+  return { clip, snapshot };
+}
+
+/**
+ * Produces `target` once. Several test workers may race here: each encodes into its own
+ * temporary file and renames it into place, which is atomic, so readers never see half a file.
+ */
+async function ensureFile(target: string, args: (out: string) => string[]): Promise<void> {
+  if (await nonEmpty(target)) return;
+  const tmp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await runFfmpeg(args(tmp));
+    await rename(tmp, target);
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+async function nonEmpty(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).size > 0;
+  } catch {
+    return false;
+  }
+}
+
+function runFfmpeg(args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => code === 0
+      ? resolve()
+      : reject(new Error(`ffmpeg failed (${signal ?? code}): ${stderr.trim()}`)));
+  });
+}
