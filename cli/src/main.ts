@@ -15,6 +15,14 @@ program.addCommand(agentCommand());
 program.addCommand(demoCommand());
 program.addCommand(userCommand());
 
+// Subcommands added with addCommand do not inherit these settings: apply them everywhere,
+// so a usage mistake anywhere ends with a message and exit code 2, never process.exit(1) mid-way.
+const configure = (cmd: Command) => {
+  cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
+  cmd.commands.forEach(configure);
+};
+configure(program);
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

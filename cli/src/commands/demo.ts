@@ -5,7 +5,7 @@ import { Agent, loadAgentConfig } from '@sargs/agent';
 import { issueAgent, startHub } from '@sargs/hub';
 import { SimulatedCamera } from '@sargs/test/sim/camera/index';
 import { DEFAULT_TLOG, SimulatedDrone } from '@sargs/test/sim/drone/index';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import pino from 'pino';
 import { stringify } from 'yaml';
 import { parsePort, untilSignal } from '../options';
@@ -24,7 +24,7 @@ export function demoCommand(): Command {
     .option('--port <port>', 'hub port', parsePort, 8080)
     .option('--cameras <n>', 'number of simulated cameras', (v) => {
       const n = Number(v);
-      if (!Number.isInteger(n) || n < 1 || n > 32) throw new Error('--cameras must be a whole number from 1 to 32');
+      if (!Number.isInteger(n) || n < 1 || n > 32) throw new InvalidArgumentError('--cameras must be a whole number from 1 to 32.');
       return n;
     }, 4)
     .option('--tlog <file>', 'flight log the simulated drone replays', DEFAULT_TLOG)
