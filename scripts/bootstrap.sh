@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Makes this machine ready for `npm test` (mode "test") or `npm run demo` (mode "demo"):
-# system packages from apt when we are root on Debian/Ubuntu, pnpm, and the workspace.
+# system packages from apt when we are root on Debian/Ubuntu, pnpm, and the workspace;
+# then runs the rest of its arguments with that pnpm on PATH.
 # When it cannot install something itself it stops with one sentence naming it.
 set -euo pipefail
 mode="${1:-test}"
+shift || true
 cd "$(dirname "$0")/.."
 
 need_node_major=20
@@ -32,7 +34,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     echo "sargs: installing system packages: ${pkgs[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+    apt-get install -y -qq "${pkgs[@]}" >/dev/null
   else
     echo "Sargs needs these system packages: ${pkgs[*]} (on Debian/Ubuntu: sudo apt-get install ${pkgs[*]})." >&2
     exit 1
@@ -40,14 +42,16 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 want_pnpm=$(node -p 'require("./package.json").packageManager.split("@")[1]')
-if ! have pnpm || [ "$(pnpm --version 2>/dev/null)" != "$want_pnpm" ]; then
-  if [ "$(id -u)" = 0 ] || [ -w "$(npm prefix -g)/lib" ]; then
-    echo "sargs: installing pnpm $want_pnpm"
-    npm install -g --silent "pnpm@$want_pnpm" >/dev/null
-  else
-    echo "Sargs needs pnpm $want_pnpm: run 'npm install -g pnpm@$want_pnpm' (or 'corepack enable')." >&2
-    exit 1
+if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version 2>/dev/null)" != "$want_pnpm" ]; then
+  # A project-local pnpm: needs no root and leaves the system's npm alone.
+  if [ ! -x .tools/node_modules/.bin/pnpm ] || [ "$(.tools/node_modules/.bin/pnpm --version)" != "$want_pnpm" ]; then
+    echo "sargs: installing pnpm $want_pnpm into .tools/"
+    if ! npm install --silent --no-audit --no-fund --prefix .tools "pnpm@$want_pnpm" >/dev/null; then
+      echo "Sargs needs pnpm $want_pnpm and could not install it: run 'npm install -g pnpm@$want_pnpm'." >&2
+      exit 1
+    fi
   fi
+  export PATH="$PWD/.tools/node_modules/.bin:$PATH"
 fi
 
 # Install the workspace when the lockfile changed since the last install.
@@ -56,3 +60,6 @@ if [ ! -f "$stamp" ] || ! cmp -s pnpm-lock.yaml "$stamp"; then
   pnpm install --frozen-lockfile --reporter=append-only | tail -n 3
   cp pnpm-lock.yaml "$stamp"
 fi
+
+[ "$#" -gt 0 ] && exec "$@"
+exit 0
