@@ -16,6 +16,8 @@ const send = <K extends keyof typeof HubToAgent & string>(ws: WebSocket, type: K
 /** After this many bad messages on one connection the peer is assumed broken and dropped. */
 const MAX_BAD_MESSAGES = 100;
 const HELLO_TIMEOUT_MS = 10_000;
+/** A gateway whose link died without a TCP close (a cut cable, a NAT timeout) is dropped after two missed pongs. */
+const PING_INTERVAL_MS = 15_000;
 
 declare module 'fastify' {
   interface FastifyRequest { agent?: AgentRecord }
@@ -70,6 +72,13 @@ export class AgentGateway {
     // Messages are handled strictly one after another: storage order is sequence order.
     let chain: Promise<void> = Promise.resolve();
     const helloTimer = setTimeout(() => { if (!greeted) ws.close(AgentCloseCode.protocol, 'no hello received'); }, HELLO_TIMEOUT_MS);
+    let alive = true;
+    ws.on('pong', () => { alive = true; });
+    const pingTimer = setInterval(() => {
+      if (!alive) return ws.terminate();
+      alive = false;
+      ws.ping();
+    }, PING_INTERVAL_MS);
 
     ws.on('message', (data, isBinary) => {
       chain = chain.then(async () => {
@@ -84,6 +93,7 @@ export class AgentGateway {
 
     ws.on('close', () => {
       clearTimeout(helloTimer);
+      clearInterval(pingTimer);
       if (this.sockets.get(first.id) !== ws) return;
       this.sockets.delete(first.id);
       void chain.then(async () => {
