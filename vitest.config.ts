@@ -9,5 +9,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     teardownTimeout: 30_000,
+    // expect.poll watches state another process changes; on a loaded 2-core machine
+    // a scrypt sign-in alone can take a second, so vitest's 1 s default is too tight.
+    expect: { poll: { timeout: 15_000, interval: 50 } },
   },
 });

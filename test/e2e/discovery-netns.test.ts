@@ -1,31 +1,18 @@
 // WS-Discovery end to end. Probes are multicast, so they run only inside a network namespace made
 // for this test (loopback only, multicast routed to lo): nothing can leak onto a real network.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../sim/camera/test-helpers';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const TSX = join(here, '..', '..', 'node_modules', '.bin', 'tsx');
 const PROBE_SCRIPT = join(here, '..', 'sim', 'camera', 'discovery-probe.ts');
 const isRoot = process.getuid?.() === 0;
 
-function run(args: string[], timeoutMs = 10_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(args[0] ?? 'false', args.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', reject);
-    child.once('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-  });
-}
-
 async function ip(...args: string[]): Promise<void> {
-  const res = await run(['ip', ...args]);
+  const res = await run('ip', args);
   if (res.code !== 0) throw new Error(`ip ${args.join(' ')} failed: ${res.stderr.trim()}`);
 }
 
@@ -57,7 +44,7 @@ describe.skipIf(!isRoot)('WS-Discovery inside a network namespace', () => {
   });
 
   it('the onvif library and a SOAP 1.1 probe find every simulated camera', async () => {
-    const res = await run(['ip', 'netns', 'exec', ns, TSX, PROBE_SCRIPT], 45_000);
+    const res = await run('ip', ['netns', 'exec', ns, TSX, PROBE_SCRIPT], 45_000);
     expect(res.code, res.stderr).toBe(0);
     const report = JSON.parse(res.stdout.trim().split('\n').at(-1) ?? '{}') as ProbeReport;
     expect(report.cameras).toHaveLength(2);
