@@ -1,3 +1,4 @@
 export * from './envelope';
 export * from './agent-link';
 export * from './console-link';
+export * from './cameras';

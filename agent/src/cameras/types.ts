@@ -1,0 +1,31 @@
+import type { CameraHealth, CameraInfo } from '@sargs/shared';
+
+/** What the agent stores about a camera it records (credentials encrypted, never in clear). */
+export interface CameraRecord extends CameraInfo {
+  username: string;
+  /** AES-256-GCM ciphertext of the password, see credentials.ts. */
+  passwordEnc: string;
+  streamUri: string;
+  snapshotUri?: string;
+  profileToken: string;
+  addedAt: string;
+}
+
+/** One finished (or, after a crash, salvaged) recording file. */
+export interface Segment {
+  cameraId: string;
+  /** ISO-8601 UTC, millisecond precision. */
+  start: string;
+  end: string;
+  bytes: number;
+  /** Relative to the recordings root. */
+  path: string;
+}
+
+/** Injectable time, so retention and health run in tests without waiting. */
+export interface Clock {
+  now(): number;
+}
+export const systemClock: Clock = { now: () => Date.now() };
+
+export type { CameraHealth, CameraInfo };
