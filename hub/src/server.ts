@@ -8,6 +8,7 @@ import { Sessions } from './auth/sessions';
 import { SignInLimiter } from './auth/sign-in-limiter';
 import { ConsoleGateway } from './console-ws/console-gateway';
 import { Fleet } from './fleet/fleet';
+import { cameraRoutes } from './http/camera-routes';
 import { consoleFiles } from './http/console-files';
 import { fleetRoutes } from './http/fleet-routes';
 import { sessionRoutes } from './http/session-routes';
@@ -63,6 +64,7 @@ export async function buildServer(opts: ServerOptions): Promise<HubServer> {
   sessionRoutes(app, { store: opts.store, sessions, limiter: opts.limiter ?? new SignInLimiter(), consoles, secureCookies: opts.secureCookies ?? false });
   userRoutes(app, { store: opts.store, consoles });
   fleetRoutes(app, { store: opts.store, fleet, agents });
+  cameraRoutes(app, { store: opts.store, fleet });
   agents.register(app);
   consoles.register(app);
   consoleFiles(app, opts.consoleDir);

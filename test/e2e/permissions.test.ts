@@ -27,6 +27,8 @@ const EXPECTED: Record<string, Access> = {
   'POST /api/sites/:siteId/agents': ['admin'],
   'POST /api/agents/:agentId/revoke': ['admin'],
   'GET /api/agents/:agentId/events': ['admin', 'operator'],
+  'GET /api/cameras': ['admin', 'operator', 'security'],
+  'GET /api/cameras/:cameraId/history': ['admin', 'operator'],
   'GET /agent/ws': 'agent',
   'GET /console/ws': 'signed-in',
 };

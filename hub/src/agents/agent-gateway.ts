@@ -133,6 +133,9 @@ export class AgentGateway {
       case 'status':
         this.deps.fleet.setLive(seen, { online: true, outboxPending: msg.body.outboxPending });
         return;
+      case 'cameras':
+        await this.deps.fleet.cameras.applyList(agent, msg.body);
+        return;
       case 'event': {
         const seq = msg.seq;
         if (seq === undefined) return send(ws, 'error', { reason: 'event without seq' });
@@ -142,6 +145,9 @@ export class AgentGateway {
           return send(ws, 'ack', { seq: agent.lastSeq });
         }
         await this.deps.store.appendEvent(seen, { agentId, seq, receivedAt: this.now().toISOString(), event: msg.body });
+        if (msg.body.kind === 'camera.state' && !(await this.deps.fleet.cameras.applyStateEvent(agent, msg.body.data))) {
+          this.deps.log.warn({ agentId, seq }, 'camera.state event with invalid data: stored, not applied');
+        }
         return send(ws, 'ack', { seq });
       }
       case 'error':

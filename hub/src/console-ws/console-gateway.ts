@@ -18,6 +18,7 @@ export class ConsoleGateway {
   constructor(private readonly deps: { fleet: Fleet; log: FastifyBaseLogger }) {
     deps.fleet.on('agent', (view) => this.broadcast(envelope(HubToConsole, 'agent.changed', view)));
     deps.fleet.on('site', (view) => this.broadcast(envelope(HubToConsole, 'site.changed', view)));
+    deps.fleet.on('camera', (view) => this.broadcast(envelope(HubToConsole, 'camera.changed', view)));
   }
 
   register(app: FastifyInstance): void {

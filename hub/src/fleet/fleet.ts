@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import type { AgentView, FleetSnapshot, SiteView } from '@sargs/shared';
+import type { AgentView, CameraView, FleetSnapshot, SiteView } from '@sargs/shared';
+import { CameraRegistry } from '../cameras/camera-registry';
 import type { HubStore } from '../store/hub-store';
 import type { AgentRecord, SiteRecord } from '../store/records';
 
@@ -8,6 +9,7 @@ interface LiveState { online: boolean; outboxPending: number | null }
 export interface FleetEvents {
   agent: [AgentView];
   site: [SiteView];
+  camera: [CameraView];
 }
 
 /**
@@ -16,10 +18,13 @@ export interface FleetEvents {
  */
 export class Fleet extends EventEmitter<FleetEvents> {
   private readonly live = new Map<string, LiveState>();
+  readonly cameras: CameraRegistry;
 
   constructor(private readonly store: HubStore) {
     super();
     this.setMaxListeners(0);
+    this.cameras = new CameraRegistry(store, (id) => this.isOnline(id));
+    this.cameras.on('camera', (v) => this.emit('camera', v));
   }
 
   view(a: AgentRecord): AgentView {
@@ -38,7 +43,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
     const [sites, agents] = await Promise.all([this.store.listSites(), this.store.listAgents()]);
     sites.sort((a, b) => a.name.localeCompare(b.name));
     agents.sort((a, b) => a.name.localeCompare(b.name));
-    return { sites: sites.map((s) => this.siteView(s)), agents: agents.map((a) => this.view(a)) };
+    return { sites: sites.map((s) => this.siteView(s)), agents: agents.map((a) => this.view(a)), cameras: await this.cameras.list() };
   }
 
   isOnline(agentId: string): boolean {
@@ -50,6 +55,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
     const next = { ...cur, ...patch };
     this.live.set(a.id, next);
     if (next.online !== cur.online || next.outboxPending !== cur.outboxPending) this.emit('agent', this.view(a));
+    if (next.online !== cur.online) void this.cameras.agentLiveness(a.id);
   }
 
   agentChanged(a: AgentRecord): void {

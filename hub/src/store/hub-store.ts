@@ -1,5 +1,6 @@
 import { Level } from 'level';
-import type { AgentRecord, SessionRecord, SiteRecord, StoredEvent, UserRecord } from './records';
+import type { CameraHealth } from '@sargs/shared';
+import type { AgentRecord, HubCameraRecord, SessionRecord, SiteRecord, StoredEvent, UserRecord } from './records';
 
 type Sub<V> = ReturnType<Level<string, unknown>['sublevel']> & { get(key: string): Promise<V | undefined> };
 
@@ -18,13 +19,15 @@ export class HubStore {
     private readonly sites: Sub<SiteRecord>,
     private readonly agents: Sub<AgentRecord>,
     private readonly events: Sub<StoredEvent>,
+    private readonly cameras: Sub<HubCameraRecord>,
+    private readonly history: Sub<CameraHealth>,
   ) {}
 
   static async open(dir: string): Promise<HubStore> {
     const db = new Level<string, unknown>(dir, { valueEncoding: 'json' });
     await db.open();
     const sub = <V>(name: string) => db.sublevel<string, V>(name, { valueEncoding: 'json' }) as unknown as Sub<V>;
-    return new HubStore(db, sub('users'), sub('sessions'), sub('sites'), sub('agents'), sub('events'));
+    return new HubStore(db, sub('users'), sub('sessions'), sub('sites'), sub('agents'), sub('events'), sub('cameras'), sub('camera-history'));
   }
 
   close(): Promise<void> {
@@ -61,6 +64,21 @@ export class HubStore {
       { type: 'put', sublevel: this.events as never, key: seqKey(ev.agentId, ev.seq), value: ev },
       { type: 'put', sublevel: this.agents as never, key: agent.id, value: { ...agent, lastSeq: ev.seq } },
     ] as never);
+  }
+
+  putCamera(c: HubCameraRecord) { return this.cameras.put(`${c.agentId}!${c.info.id}`, c); }
+  getCamera(agentId: string, cameraId: string) { return this.cameras.get(`${agentId}!${cameraId}`) as Promise<HubCameraRecord | undefined>; }
+  async listCameras(): Promise<HubCameraRecord[]> { return (await this.cameras.values().all()) as HubCameraRecord[]; }
+
+  /** State changes per camera, keyed by when they happened: a repeat of the same change overwrites itself. */
+  appendCameraHistory(h: CameraHealth) { return this.history.put(`${h.cameraId}!${h.since}`, h); }
+  async cameraHistory(cameraId: string, fromIso: string, limit = 5000): Promise<CameraHealth[]> {
+    return (await this.history.values({ gte: `${cameraId}!${fromIso}`, lt: `${cameraId}!~`, limit }).all()) as CameraHealth[];
+  }
+  /** The last change before a time: what state a camera was in when a window opens. */
+  async cameraStateBefore(cameraId: string, iso: string): Promise<CameraHealth | undefined> {
+    const [h] = (await this.history.values({ lt: `${cameraId}!${iso}`, gte: `${cameraId}!`, reverse: true, limit: 1 }).all()) as CameraHealth[];
+    return h;
   }
 
   async listEvents(agentId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {

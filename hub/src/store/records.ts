@@ -1,4 +1,4 @@
-import type { AgentEvent, Role } from '@sargs/shared';
+import type { AgentEvent, CameraHealth, CameraInfo, Role } from '@sargs/shared';
 
 export interface UserRecord {
   username: string;
@@ -41,4 +41,12 @@ export interface StoredEvent {
   seq: number;
   receivedAt: string;
   event: AgentEvent;
+}
+
+export interface HubCameraRecord {
+  agentId: string;
+  siteId: string;
+  info: CameraInfo;
+  health: CameraHealth;
+  updatedAt: string;
 }

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { CameraHealth, CameraInfo } from './cameras';
 
 /** WebSocket path on the hub where agents dial in. */
 export const AGENT_WS_PATH = '/agent/ws';
@@ -44,10 +45,22 @@ export const ProtocolError = Type.Object({
   ref: Type.Optional(Type.String({ maxLength: 64 })),
 }, { additionalProperties: false });
 
+/** The site's cameras with their current health: lossy, the newest report replaces the last. */
+export const CameraList = Type.Object({
+  cameras: Type.Array(Type.Object({ info: CameraInfo, health: CameraHealth }, { additionalProperties: false }), { maxItems: 512 }),
+}, { additionalProperties: false });
+export type CameraList = Static<typeof CameraList>;
+
+/** Outbox event kinds the hub interprets, with the schema of their data. Others are stored as they are. */
+export const AgentEventData = {
+  'camera.state': CameraHealth,
+};
+
 /** What an agent may send to the hub. */
 export const AgentToHub = {
   hello: Hello,
   status: AgentStatus,
+  cameras: CameraList,
   event: AgentEvent,
   error: ProtocolError,
 };

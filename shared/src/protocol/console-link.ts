@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { CameraHealth, CameraInfo } from './cameras';
 
 export const CONSOLE_WS_PATH = '/console/ws';
 
@@ -26,9 +27,21 @@ export const SiteView = Type.Object({
 }, { additionalProperties: false });
 export type SiteView = Static<typeof SiteView>;
 
+/** A camera as the hub knows it: what its agent last reported, and where it lives. */
+export const CameraView = Type.Object({
+  agentId: Type.String(),
+  siteId: Type.String(),
+  info: CameraInfo,
+  health: CameraHealth,
+  /** False when the agent is offline: the health shown is the last one reported. */
+  current: Type.Boolean(),
+}, { additionalProperties: false });
+export type CameraView = Static<typeof CameraView>;
+
 export const FleetSnapshot = Type.Object({
   sites: Type.Array(SiteView),
   agents: Type.Array(AgentView),
+  cameras: Type.Array(CameraView),
 }, { additionalProperties: false });
 export type FleetSnapshot = Static<typeof FleetSnapshot>;
 
@@ -37,6 +50,7 @@ export const HubToConsole = {
   'fleet.snapshot': FleetSnapshot,
   'agent.changed': AgentView,
   'site.changed': SiteView,
+  'camera.changed': CameraView,
   pong: Type.Object({}, { additionalProperties: false }),
   error: Type.Object({ reason: Type.String() }, { additionalProperties: false }),
 };

@@ -1,4 +1,4 @@
-import type { AgentView, FleetSnapshot, SiteView } from '@sargs/shared/protocol/index';
+import type { AgentView, CameraView, FleetSnapshot, SiteView } from '@sargs/shared/protocol/index';
 import { api, type SessionUser } from '../lib/api';
 import { formValues, h } from '../lib/dom';
 import { LiveLink } from '../lib/live';
@@ -17,6 +17,7 @@ function ago(iso: string | null): string {
 export function fleetPage(root: HTMLElement, user: SessionUser, signedOut: () => void): () => void {
   const sites = new Map<string, SiteView>();
   const agents = new Map<string, AgentView>();
+  const cameras = new Map<string, CameraView>();
   const list = h('div', { id: 'fleet' });
 
   const render = () => {
@@ -30,11 +31,13 @@ export function fleetPage(root: HTMLElement, user: SessionUser, signedOut: () =>
           h('td', {}, a.version ?? '–'),
           h('td', {}, a.hostname ?? '–'));
       });
+      const siteCameras = [...cameras.values()].filter((c) => c.siteId === site.id).sort((a, b) => a.info.name.localeCompare(b.info.name));
       return h('section', { class: 'card', 'data-site': site.id },
         h('h2', {}, site.name),
         rows.length
           ? h('table', {}, h('thead', {}, h('tr', {}, ...['Agent', 'State', 'Last seen', 'Version', 'Host'].map((t) => h('th', {}, t)))), h('tbody', {}, ...rows))
-          : h('p', {}, 'No agents yet.'));
+          : h('p', {}, 'No agents yet.'),
+        siteCameras.length ? cameraTable(siteCameras) : null);
     });
     list.replaceChildren(...(sections.length ? sections : [h('p', {}, 'No sites yet.')]));
   };
@@ -45,7 +48,10 @@ export function fleetPage(root: HTMLElement, user: SessionUser, signedOut: () =>
       sites.clear(); agents.clear();
       for (const s of snap.sites) sites.set(s.id, s);
       for (const a of snap.agents) agents.set(a.id, a);
-    } else if (m.type === 'agent.changed') agents.set(m.body.id, m.body);
+      cameras.clear();
+      for (const c of snap.cameras) cameras.set(`${c.agentId}/${c.info.id}`, c);
+    } else if (m.type === 'camera.changed') cameras.set(`${m.body.agentId}/${m.body.info.id}`, m.body);
+    else if (m.type === 'agent.changed') agents.set(m.body.id, m.body);
     else if (m.type === 'site.changed') sites.set(m.body.id, m.body);
     else return;
     render();
@@ -60,6 +66,19 @@ export function fleetPage(root: HTMLElement, user: SessionUser, signedOut: () =>
   const signOut = h('button', { type: 'button', id: 'sign-out', onclick: () => { void api('DELETE', '/api/session').then(signedOut); } }, 'Sign out');
   root.replaceChildren(h('div', {}, h('h2', {}, 'Sites and agents'), list, user.role === 'admin' ? addSiteForm() : null, signOut));
   return () => { link.stop(); window.clearInterval(ticker); linkLabel.textContent = ''; };
+}
+
+function cameraTable(list: CameraView[]): HTMLElement {
+  const rows = list.map((c) => h('tr', { 'data-camera': c.info.id, class: c.current ? '' : 'stale' },
+    h('td', {}, c.info.name),
+    h('td', {}, h('span', { class: `state ${c.health.state}`, 'data-testid': 'camera-state' }, c.health.state)),
+    h('td', { 'data-testid': 'camera-reason' }, c.health.reason ?? ''),
+    h('td', {}, ago(c.health.since)),
+    h('td', {}, c.info.width && c.info.height ? `${c.info.width}×${c.info.height}` : '–'),
+    h('td', {}, c.current ? '' : 'last known (agent offline)')));
+  return h('table', { class: 'cameras' },
+    h('thead', {}, h('tr', {}, ...['Camera', 'State', 'Reason', 'Since', 'Video', ''].map((t) => h('th', {}, t)))),
+    h('tbody', {}, ...rows));
 }
 
 /** Creating a site shows its enrolment token once: it goes into the site agent's configuration. */
