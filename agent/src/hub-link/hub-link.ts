@@ -7,6 +7,7 @@ import {
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import type { Outbox } from './outbox';
+import type { RequestRouter } from './request-router';
 
 const decode = createDecoder(HubToAgent);
 /** Unacknowledged events on the wire at once: enough to fill a slow link, small enough to resend. */
@@ -33,6 +34,8 @@ export interface HubLinkDeps {
   /** Live status sent every statusIntervalMs (lossy: the newest wins). */
   status: () => { uptimeS: number; cameras: number; drones: number };
   random?: () => number;
+  /** Answers the hub's requests; without one every request gets "unknown-op". */
+  requests?: RequestRouter;
 }
 
 export interface HubLinkEvents {
@@ -208,6 +211,15 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
         if (this.cursor < this.acked) this.cursor = this.acked;
         await this.pump();
         return;
+      case 'request': {
+        const id = msg.id;
+        if (!id) return this.sendRaw(envelope(AgentToHub, 'error', { reason: 'request without id' }));
+        const op = msg.body.op;
+        // Not awaited: a slow request (a discovery scan) must not hold up acks behind it.
+        void (this.deps.requests?.handle(op, msg.body.args) ?? Promise.resolve({ ok: false as const, error: { code: 'unknown-op' as const, message: `this agent does not handle "${op}"` } }))
+          .then((r) => this.sendRaw(envelope(AgentToHub, 'response', r, { id })));
+        return;
+      }
       case 'error':
         this.deps.log.warn({ reason: msg.body.reason }, 'hub reported a protocol error');
         // After a gap the hub keeps its watermark: resend everything after it.
@@ -237,6 +249,17 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
     }
     // Something was added while we were reading: LevelDB's snapshot may not have shown it.
     if (this.pumpAgain) await this.pump();
+  }
+
+  private sendRaw(text: string): void {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(text);
+  }
+
+  /** Lossy live data (camera list): sent now if connected, otherwise dropped; the next one replaces it. */
+  sendLive<K extends 'cameras'>(type: K, body: Parameters<typeof envelope<typeof AgentToHub, K>>[2]): boolean {
+    if (!this.ready || this.ws?.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(envelope(AgentToHub, type, body));
+    return true;
   }
 
   private sendStatus(): void {

@@ -1,6 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import {
-  AGENT_WS_PATH, AgentCloseCode, AgentToHub, HubToAgent, MAX_MESSAGE_BYTES, createDecoder, envelope, type Message,
+  AGENT_WS_PATH, AgentCloseCode, AgentRequests, AgentToHub, HubToAgent, MAX_MESSAGE_BYTES, createDecoder, envelope,
+  type Message, type RequestArgs, type RequestErrorCode, type RequestOp, type RequestResult,
 } from '@sargs/shared';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { Fleet } from '../fleet/fleet';
@@ -19,6 +22,15 @@ const HELLO_TIMEOUT_MS = 10_000;
 /** A gateway whose link died without a TCP close (a cut cable, a NAT timeout) is dropped after two missed pongs. */
 const PING_INTERVAL_MS = 15_000;
 
+const resultChecks = Object.fromEntries(Object.entries(AgentRequests).map(([op, s]) => [op, TypeCompiler.Compile(s.result)]));
+
+/** A request to an agent failed: the agent said why, or it could not be asked. */
+export class AgentRequestError extends Error {
+  constructor(readonly code: RequestErrorCode, message: string) { super(message); }
+}
+
+interface Pending { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout; op: string; ws: WebSocket }
+
 declare module 'fastify' {
   interface FastifyRequest { agent?: AgentRecord }
 }
@@ -30,6 +42,8 @@ declare module 'fastify' {
  */
 export class AgentGateway {
   private readonly sockets = new Map<string, WebSocket>();
+  private readonly greeted = new Set<WebSocket>();
+  private readonly pending = new Map<string, Pending>();
 
   constructor(private readonly deps: { store: HubStore; fleet: Fleet; log: FastifyBaseLogger; now?: () => Date }) {}
 
@@ -55,6 +69,33 @@ export class AgentGateway {
   /** Ends a revoked agent's live connection at once. */
   disconnect(agentId: string, code: number, reason: string): void {
     this.sockets.get(agentId)?.close(code, reason);
+  }
+
+  /** Asks a connected agent to do something; the result is checked against the op's schema. */
+  request<K extends RequestOp>(agentId: string, op: K, args: RequestArgs<K>, timeoutMs = 30_000): Promise<RequestResult<K>> {
+    const ws = this.sockets.get(agentId);
+    if (!ws || !this.greeted.has(ws) || ws.readyState !== ws.OPEN) return Promise.reject(new AgentRequestError('unreachable', 'the site agent is not connected'));
+    const id = randomUUID();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new AgentRequestError('timeout', `the site agent did not answer "${op}" within ${Math.round(timeoutMs / 1000)} s`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer, op, ws });
+      ws.send(envelope(HubToAgent, 'request', { op, args }, { id }));
+    });
+  }
+
+  private settle(id: string | undefined, body: Message<typeof AgentToHub> & { type: 'response' }): void {
+    const p = id ? this.pending.get(id) : undefined;
+    if (!p || !id) return void this.deps.log.warn({ id }, 'response to no pending request');
+    this.pending.delete(id);
+    clearTimeout(p.timer);
+    const r = body.body;
+    if (!r.ok) return p.reject(new AgentRequestError(r.error.code, r.error.message));
+    const check = resultChecks[p.op];
+    if (check && !check.Check(r.result)) return p.reject(new AgentRequestError('protocol', `the site agent answered "${p.op}" with a malformed result`));
+    p.resolve(r.result);
   }
 
   closeAll(): void {
@@ -86,12 +127,19 @@ export class AgentGateway {
         const r = decode(data as Buffer);
         if (!r.ok) return this.reject(ws, log, r.reason, ++bad, r.id);
         if (!greeted && r.message.type !== 'hello') return this.reject(ws, log, 'the first message must be hello', ++bad);
-        if (r.message.type === 'hello') greeted = true;
+        if (r.message.type === 'hello') { greeted = true; this.greeted.add(ws); }
         await this.handle(ws, first.id, r.message);
       }).catch((err: unknown) => log.error({ err }, 'agent message failed'));
     });
 
     ws.on('close', () => {
+      this.greeted.delete(ws);
+      for (const [id, p] of this.pending) {
+        if (p.ws !== ws) continue;
+        clearTimeout(p.timer);
+        this.pending.delete(id);
+        p.reject(new AgentRequestError('unreachable', `the site agent disconnected before answering "${p.op}"`));
+      }
       clearTimeout(helloTimer);
       clearInterval(pingTimer);
       if (this.sockets.get(first.id) !== ws) return;
@@ -133,6 +181,8 @@ export class AgentGateway {
       case 'status':
         this.deps.fleet.setLive(seen, { online: true, outboxPending: msg.body.outboxPending });
         return;
+      case 'response':
+        return this.settle(msg.id, msg);
       case 'cameras':
         await this.deps.fleet.cameras.applyList(agent, msg.body);
         return;

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CameraHealth, CameraInfo } from './cameras';
+import { Request, Response } from './requests';
 
 /** WebSocket path on the hub where agents dial in. */
 export const AGENT_WS_PATH = '/agent/ws';
@@ -62,6 +63,7 @@ export const AgentToHub = {
   status: AgentStatus,
   cameras: CameraList,
   event: AgentEvent,
+  response: Response,
   error: ProtocolError,
 };
 
@@ -79,5 +81,6 @@ export const Ack = Type.Object({ seq: Type.Integer({ minimum: 0 }) }, { addition
 export const HubToAgent = {
   welcome: Welcome,
   ack: Ack,
+  request: Request,
   error: ProtocolError,
 };

@@ -2,3 +2,4 @@ export * from './envelope';
 export * from './agent-link';
 export * from './console-link';
 export * from './cameras';
+export * from './requests';

@@ -1,0 +1,68 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { CameraInfo } from './cameras';
+
+/**
+ * Things the hub asks an agent to do. Each has the schema of its arguments (checked by
+ * the agent) and of its result (checked by the hub). A request envelope carries an `id`;
+ * the agent answers with a `response` carrying the same id.
+ */
+export const AgentRequests = {
+  'camera.discover': {
+    args: Type.Object({ timeoutMs: Type.Optional(Type.Integer({ minimum: 500, maximum: 15_000 })) }, { additionalProperties: false }),
+    result: Type.Object({
+      devices: Type.Array(Type.Object({
+        endpointReference: Type.String(),
+        name: Type.Optional(Type.String()),
+        hardware: Type.Optional(Type.String()),
+        location: Type.Optional(Type.String()),
+        xaddrs: Type.Array(Type.String()),
+        url: Type.Union([Type.String(), Type.Null()]),
+        added: Type.Boolean(),
+      }), { maxItems: 1024 }),
+    }, { additionalProperties: false }),
+  },
+  'camera.add': {
+    args: Type.Object({
+      url: Type.String({ pattern: '^https?://', maxLength: 512 }),
+      username: Type.String({ minLength: 1, maxLength: 128 }),
+      password: Type.String({ maxLength: 256 }),
+      name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    }, { additionalProperties: false }),
+    result: CameraInfo,
+  },
+  'camera.remove': {
+    args: Type.Object({ cameraId: Type.String({ maxLength: 64 }) }, { additionalProperties: false }),
+    result: Type.Object({ removed: Type.Boolean() }, { additionalProperties: false }),
+  },
+  'recordings.ranges': {
+    args: Type.Object({ cameraId: Type.String({ maxLength: 64 }), from: Type.String({ maxLength: 40 }), to: Type.String({ maxLength: 40 }) }, { additionalProperties: false }),
+    result: Type.Object({
+      ranges: Type.Array(Type.Object({ start: Type.String(), end: Type.String() })),
+      gaps: Type.Array(Type.Object({ start: Type.String(), end: Type.String() })),
+      bytes: Type.Integer({ minimum: 0 }),
+    }, { additionalProperties: false }),
+  },
+} satisfies Record<string, { args: TSchema; result: TSchema }>;
+
+export type RequestOp = keyof typeof AgentRequests;
+export type RequestArgs<K extends RequestOp> = Static<(typeof AgentRequests)[K]['args']>;
+export type RequestResult<K extends RequestOp> = Static<(typeof AgentRequests)[K]['result']>;
+
+/** Error codes an agent answers with; `message` says the rest in words for a person. */
+export const RequestErrorCode = Type.Union([
+  Type.Literal('bad-request'), Type.Literal('unknown-op'), Type.Literal('not-found'), Type.Literal('unreachable'),
+  Type.Literal('unauthorized'), Type.Literal('clock-skew'), Type.Literal('protocol'), Type.Literal('conflict'),
+  Type.Literal('timeout'), Type.Literal('internal'),
+]);
+export type RequestErrorCode = Static<typeof RequestErrorCode>;
+
+export const Request = Type.Object({
+  op: Type.String({ maxLength: 64 }),
+  args: Type.Unknown(),
+}, { additionalProperties: false });
+
+export const Response = Type.Union([
+  Type.Object({ ok: Type.Literal(true), result: Type.Unknown() }, { additionalProperties: false }),
+  Type.Object({ ok: Type.Literal(false), error: Type.Object({ code: RequestErrorCode, message: Type.String({ maxLength: 1024 }) }, { additionalProperties: false }) }, { additionalProperties: false }),
+]);
+export type Response = Static<typeof Response>;
