@@ -64,7 +64,7 @@ export async function buildServer(opts: ServerOptions): Promise<HubServer> {
   sessionRoutes(app, { store: opts.store, sessions, limiter: opts.limiter ?? new SignInLimiter(), consoles, secureCookies: opts.secureCookies ?? false });
   userRoutes(app, { store: opts.store, consoles });
   fleetRoutes(app, { store: opts.store, fleet, agents });
-  cameraRoutes(app, { store: opts.store, fleet });
+  cameraRoutes(app, { store: opts.store, fleet, agents });
   agents.register(app);
   consoles.register(app);
   consoleFiles(app, opts.consoleDir);

@@ -29,6 +29,10 @@ const EXPECTED: Record<string, Access> = {
   'GET /api/agents/:agentId/events': ['admin', 'operator'],
   'GET /api/cameras': ['admin', 'operator', 'security'],
   'GET /api/cameras/:cameraId/history': ['admin', 'operator'],
+  'GET /api/cameras/:cameraId/recordings': ['admin', 'operator', 'security'],
+  'DELETE /api/cameras/:cameraId': ['admin', 'operator'],
+  'GET /api/sites/:siteId/discovery': ['admin', 'operator'],
+  'POST /api/sites/:siteId/cameras': ['admin', 'operator'],
   'GET /agent/ws': 'agent',
   'GET /console/ws': 'signed-in',
 };

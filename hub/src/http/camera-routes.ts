@@ -1,13 +1,73 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import type { AgentGateway } from '../agents/agent-gateway';
 import type { Fleet } from '../fleet/fleet';
 import type { HubStore } from '../store/hub-store';
+import { replyAgentError } from './agent-errors';
 
 const CameraParam = Type.Object({ cameraId: Type.String({ maxLength: 64 }) });
 const HistoryQuery = Type.Object({ days: Type.Integer({ minimum: 1, maximum: 31, default: 7 }) }, { additionalProperties: false });
 const CameraQuery = Type.Object({ siteId: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false });
+const SiteParam = Type.Object({ siteId: Type.String({ maxLength: 64 }) });
+const NewCamera = Type.Object({
+  url: Type.String({ pattern: '^https?://', maxLength: 512, description: 'ONVIF device service address' }),
+  username: Type.String({ minLength: 1, maxLength: 128 }),
+  password: Type.String({ maxLength: 256 }),
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+}, { additionalProperties: false });
+const RangeQuery = Type.Object({ from: Type.String({ format: 'date-time' }), to: Type.String({ format: 'date-time' }) }, { additionalProperties: false });
 
-export function cameraRoutes(app: FastifyInstance, deps: { store: HubStore; fleet: Fleet }): void {
+export function cameraRoutes(app: FastifyInstance, deps: { store: HubStore; fleet: Fleet; agents: AgentGateway }): void {
+  /** The site's connected agent: the one that can reach its cameras. */
+  const siteAgent = async (siteId: string) => (await deps.store.listAgents()).find((a) => a.siteId === siteId && !a.revoked && deps.fleet.isOnline(a.id));
+  const cameraAgent = async (cameraId: string) => (await deps.fleet.cameras.list()).find((c) => c.info.id === cameraId);
+
+  app.get('/api/sites/:siteId/discovery', { config: { access: ['admin', 'operator'] }, schema: { params: SiteParam } }, async (req, reply) => {
+    const { siteId } = req.params as { siteId: string };
+    if (!(await deps.store.getSite(siteId))) return reply.code(404).send({ error: `no site "${siteId}"` });
+    const agent = await siteAgent(siteId);
+    if (!agent) return reply.code(503).send({ error: 'no agent of this site is connected' });
+    return deps.agents.request(agent.id, 'camera.discover', {}, 20_000).catch((err: unknown) => replyAgentError(reply, err));
+  });
+
+  app.post('/api/sites/:siteId/cameras', { config: { access: ['admin', 'operator'] }, schema: { params: SiteParam, body: NewCamera } }, async (req, reply) => {
+    const { siteId } = req.params as { siteId: string };
+    if (!(await deps.store.getSite(siteId))) return reply.code(404).send({ error: `no site "${siteId}"` });
+    const agent = await siteAgent(siteId);
+    if (!agent) return reply.code(503).send({ error: 'no agent of this site is connected' });
+    const body = req.body as { url: string; username: string; password: string; name?: string };
+    try {
+      const info = await deps.agents.request(agent.id, 'camera.add', body, 30_000);
+      req.log.info({ by: req.user?.username, siteId, cameraId: info.id }, 'camera added');
+      return reply.code(201).send(info);
+    } catch (err) {
+      return replyAgentError(reply, err);
+    }
+  });
+
+  app.delete('/api/cameras/:cameraId', { config: { access: ['admin', 'operator'] }, schema: { params: CameraParam } }, async (req, reply) => {
+    const { cameraId } = req.params as { cameraId: string };
+    const cam = await cameraAgent(cameraId);
+    if (!cam) return reply.code(404).send({ error: `no camera "${cameraId}"` });
+    try {
+      await deps.agents.request(cam.agentId, 'camera.remove', { cameraId });
+      await deps.store.deleteCamera(cam.agentId, cameraId);
+      req.log.info({ by: req.user?.username, cameraId }, 'camera removed');
+      return reply.code(204).send();
+    } catch (err) {
+      return replyAgentError(reply, err);
+    }
+  });
+
+  app.get('/api/cameras/:cameraId/recordings', { config: { access: ['admin', 'operator', 'security'] }, schema: { params: CameraParam, querystring: RangeQuery } }, async (req, reply) => {
+    const { cameraId } = req.params as { cameraId: string };
+    const { from, to } = req.query as { from: string; to: string };
+    if (Date.parse(from) >= Date.parse(to)) return reply.code(400).send({ error: '"from" must be before "to"' });
+    const cam = await cameraAgent(cameraId);
+    if (!cam) return reply.code(404).send({ error: `no camera "${cameraId}"` });
+    return deps.agents.request(cam.agentId, 'recordings.ranges', { cameraId, from, to }).catch((err: unknown) => replyAgentError(reply, err));
+  });
+
   app.get('/api/cameras', { config: { access: ['admin', 'operator', 'security'] }, schema: { querystring: CameraQuery } }, async (req) => {
     const { siteId } = req.query as { siteId?: string };
     const all = await deps.fleet.cameras.list();

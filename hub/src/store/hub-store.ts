@@ -67,6 +67,7 @@ export class HubStore {
   }
 
   putCamera(c: HubCameraRecord) { return this.cameras.put(`${c.agentId}!${c.info.id}`, c); }
+  deleteCamera(agentId: string, cameraId: string) { return this.cameras.del(`${agentId}!${cameraId}`); }
   getCamera(agentId: string, cameraId: string) { return this.cameras.get(`${agentId}!${cameraId}`) as Promise<HubCameraRecord | undefined>; }
   async listCameras(): Promise<HubCameraRecord[]> { return (await this.cameras.values().all()) as HubCameraRecord[]; }
 
