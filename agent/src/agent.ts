@@ -45,7 +45,7 @@ export class Agent {
       backoffBaseMs: opts.backoff?.baseMs, backoffMaxMs: opts.backoff?.maxMs,
     }, {
       outbox, log: log.child({ component: 'hub-link' }),
-      status: () => ({ uptimeS: Math.round((Date.now() - started) / 1000), cameras: config.cameraCount, drones: 0 }),
+      status: () => ({ uptimeS: Math.round((Date.now() - started) / 1000), cameras: 0, drones: 0 }),
     });
     const agent = new Agent(config, db, outbox, link, log, now);
     await agent.emit('agent.started', { version: AGENT_VERSION });

@@ -15,10 +15,21 @@ const ConfigFile = Type.Object({
   dataDir: Type.Optional(Type.String({ minLength: 1 })),
   statusIntervalS: Type.Optional(Type.Number({ minimum: 1, maximum: 3600 })),
   logLevel: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace'].map((l) => Type.Literal(l)))),
-  cameras: Type.Optional(Type.Array(Type.Object({
-    name: Type.String({ minLength: 1 }),
-    onvif: Type.String({ pattern: '^https?://' }),
-  }, { additionalProperties: true }))),
+  recordings: Type.Optional(Type.Object({
+    dir: Type.Optional(Type.String({ minLength: 1 })),
+    segmentSeconds: Type.Optional(Type.Integer({ minimum: 2, maximum: 3600 })),
+  }, { additionalProperties: false })),
+  retention: Type.Optional(Type.Object({
+    maxAgeHours: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 24 * 366 })),
+    minFreePercent: Type.Optional(Type.Number({ minimum: 0, maximum: 90 })),
+    /** Why footage is kept longer than 72 h (GDPR storage limitation; EDPB Guidelines 3/2019). */
+    purpose: Type.Optional(Type.String({ minLength: 10, maxLength: 1000 })),
+  }, { additionalProperties: false })),
+  credentialsKeyFile: Type.Optional(Type.String({ minLength: 1 })),
+  health: Type.Optional(Type.Object({
+    probeIntervalS: Type.Optional(Type.Number({ minimum: 1, maximum: 3600 })),
+    stallMs: Type.Optional(Type.Integer({ minimum: 500, maximum: 60_000 })),
+  }, { additionalProperties: false })),
 }, { additionalProperties: false });
 type ConfigFile = Static<typeof ConfigFile>;
 const check = TypeCompiler.Compile(ConfigFile);
@@ -30,7 +41,12 @@ export interface AgentConfig {
   dataDir: string;
   statusIntervalMs: number;
   logLevel: string;
-  cameraCount: number;
+  recordingsDir: string;
+  segmentSeconds: number;
+  retention: { maxAgeHours: number; minFreePercent: number; purpose?: string };
+  credentialsKeyFile: string;
+  probeIntervalMs: number;
+  stallMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -72,13 +88,23 @@ export function parseAgentConfig(raw: unknown, baseDir: string, env: NodeJS.Proc
     }
   }
   if (!token) throw new ConfigError(`${source}: "hub.enrolmentToken" (or "hub.enrolmentTokenFile", or SARGS_ENROLMENT_TOKEN) is required`);
+  const maxAgeHours = c.retention?.maxAgeHours ?? 72;
+  if (maxAgeHours > 72 && !c.retention?.purpose) {
+    throw new ConfigError(`${source}: "retention.maxAgeHours" above 72 needs "retention.purpose" saying why (GDPR storage limitation)`);
+  }
+  const dataDir = resolve(baseDir, c.dataDir ?? 'data');
   return {
     hubUrl: c.hub.url,
     enrolmentToken: token,
     name: c.name ?? hostname(),
-    dataDir: resolve(baseDir, c.dataDir ?? 'data'),
+    dataDir,
     statusIntervalMs: (c.statusIntervalS ?? 5) * 1000,
     logLevel: c.logLevel ?? 'info',
-    cameraCount: c.cameras?.length ?? 0,
+    recordingsDir: resolve(baseDir, c.recordings?.dir ?? resolve(dataDir, 'recordings')),
+    segmentSeconds: c.recordings?.segmentSeconds ?? 60,
+    retention: { maxAgeHours, minFreePercent: c.retention?.minFreePercent ?? 10, ...(c.retention?.purpose ? { purpose: c.retention.purpose } : {}) },
+    credentialsKeyFile: resolve(baseDir, c.credentialsKeyFile ?? resolve(dataDir, 'credentials.key')),
+    probeIntervalMs: (c.health?.probeIntervalS ?? 10) * 1000,
+    stallMs: c.health?.stallMs ?? 1500,
   };
 }

@@ -94,7 +94,8 @@ async function ensureAgentConfig(hub: Awaited<ReturnType<typeof startHub>>, data
     hub: { url: hub.url.replace(/^http/, 'ws'), enrolmentTokenFile: 'enrolment-token' },
     name: 'Demo gateway',
     dataDir: '.',
-    cameras: cameras.map((c) => ({ name: c.name, onvif: c.deviceServiceUrl })),
+    recordings: { segmentSeconds: 60 },
   }));
+  void cameras;
   return configPath;
 }
