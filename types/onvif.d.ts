@@ -1,6 +1,8 @@
-// The parts of the `onvif` npm package (0.8.x, CommonJS, untyped) that the tests use.
+// The parts of the `onvif` npm package (0.8.x, CommonJS) that the agent and the tests use.
+// Values come through xml2js and the library's `linerase`: numeric-looking text arrives as numbers.
 declare module 'onvif' {
   import type { EventEmitter } from 'node:events';
+  import type { Agent } from 'node:http';
 
   type Callback<T> = (this: Cam, err: Error | null, result: T, xml?: string) => void;
 
@@ -15,6 +17,16 @@ declare module 'onvif' {
     autoconnect?: boolean;
     preserveAddress?: boolean;
     useWSSecurity?: boolean;
+    useSecure?: boolean;
+    secureOpts?: Record<string, unknown>;
+    /** Passed to http(s).request for every call: an https.Agent when `useSecure`. */
+    agent?: Agent | false;
+  }
+
+  /** A service address as `url.parse` returns it; requests use only its path. */
+  export interface ServiceUri {
+    href?: string;
+    path?: string | null;
   }
 
   export interface DeviceInformation {
@@ -61,7 +73,16 @@ declare module 'onvif' {
     path: string;
     profiles?: Profile[];
     activeSource?: ActiveSource;
+    /** Filled by getServices or getCapabilities: where each service answers. */
+    uri?: Record<string, ServiceUri | undefined>;
+    /** Set by getServices when the camera offers Media2; the media calls then use it. */
+    media2Support?: boolean;
     connect(callback: (this: Cam, err: Error | null) => void): void;
+    on(event: 'rawResponse', listener: (xml: string, statusCode: number) => void): this;
+    on(event: 'warning', listener: (message: string) => void): this;
+    on(event: string | symbol, listener: (...args: unknown[]) => void): this;
+    getServices(includeCapability: boolean, callback: Callback<unknown>): void;
+    getCapabilities(callback: Callback<unknown>): void;
     getSystemDateAndTime(callback: Callback<Date>): void;
     getDeviceInformation(callback: Callback<DeviceInformation>): void;
     getProfiles(callback: Callback<Profile[]>): void;

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { agentCommand } from './commands/agent';
+import { cameraCommand } from './commands/camera';
 import { demoCommand } from './commands/demo';
 import { hubCommand } from './commands/hub';
 import { userCommand } from './commands/user';
@@ -14,6 +15,7 @@ program.addCommand(hubCommand());
 program.addCommand(agentCommand());
 program.addCommand(demoCommand());
 program.addCommand(userCommand());
+program.addCommand(cameraCommand());
 
 // Subcommands added with addCommand do not inherit these settings: apply them everywhere,
 // so a usage mistake anywhere ends with a message and exit code 2, never process.exit(1) mid-way.

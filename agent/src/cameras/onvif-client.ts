@@ -1,0 +1,330 @@
+// What the agent learns from a camera before recording it, through the `onvif` package.
+// The library is used call by call, not through Cam.connect(): connect swallows media errors
+// (a wrong password can then "succeed" with no profiles) and can throw from inside a socket callback.
+import http from 'node:http';
+import https from 'node:https';
+import type { Duplex } from 'node:stream';
+import onvif, { type Cam } from 'onvif';
+import {
+  CameraAddressError, CameraClockSkewError, CameraProtocolError, CameraUnreachableError,
+  classifyFailure, RESPONSE_TOO_LARGE, seconds,
+} from './camera-errors';
+import { systemClock, type Clock } from './types';
+
+/** WS-UsernameToken digests carry a creation time; cameras (Axis, Hikvision) refuse them beyond this skew. */
+export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+/** Real GetProfiles replies are tens of kB; anything this large is a broken or hostile device. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 2 * 1024 * 1024;
+const MAX_URI_LENGTH = 2048;
+const MAX_TEXT_LENGTH = 128;
+
+export interface ProbeOptions {
+  /** Device service URL; `host[:port]` alone means http and /onvif/device_service. */
+  url: string;
+  username: string;
+  password: string;
+  /** Per ONVIF call. */
+  timeoutMs?: number;
+  clock?: Clock;
+  maxResponseBytes?: number;
+}
+
+export interface DeviceInformation { manufacturer: string; model: string; firmwareVersion: string; serialNumber: string }
+
+export interface ProfileSummary {
+  token: string;
+  name: string;
+  /** Upper case without dots: H264, H265, JPEG, MPEG4. */
+  encoding: string;
+  width: number;
+  height: number;
+  fps: number;
+  /** kbit/s, when the camera states a limit. */
+  bitrate?: number;
+}
+
+export interface ProbeResult {
+  /** The device service URL, normalised and without any credentials. */
+  deviceUrl: string;
+  deviceInformation: DeviceInformation;
+  /** Camera clock minus gateway clock. */
+  clockOffsetMs: number;
+  profiles: ProfileSummary[];
+  /** The profile streamUri and snapshotUri belong to: the best H.264 one. */
+  profileToken: string;
+  streamUri: string;
+  snapshotUri?: string;
+}
+
+export interface CameraTarget { deviceUrl: string; hostname: string; port: number; path: string; secure: boolean; host: string }
+
+export function parseDeviceUrl(input: string): CameraTarget {
+  const raw = input.trim();
+  let u: URL;
+  try {
+    u = new URL(/^[a-z][a-z\d+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`);
+  } catch {
+    throw new CameraAddressError(input, 'it is not a URL');
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new CameraAddressError(input, 'ONVIF speaks http or https');
+  if (!u.hostname) throw new CameraAddressError(input, 'it names no host');
+  u.username = '';
+  u.password = '';
+  u.hash = '';
+  if (u.pathname === '/') u.pathname = '/onvif/device_service';
+  const secure = u.protocol === 'https:';
+  return {
+    deviceUrl: u.href,
+    hostname: u.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: u.port ? Number(u.port) : secure ? 443 : 80,
+    path: u.pathname + u.search,
+    secure,
+    host: u.host,
+  };
+}
+
+export async function probeCamera(opts: ProbeOptions): Promise<ProbeResult> {
+  const target = parseDeviceUrl(opts.url);
+  const session = new OnvifSession(target, opts);
+  try {
+    // The clock first and unauthenticated: with a skewed clock every signed call fails as "not authorized".
+    const clockOffsetMs = await session.clockOffset();
+    if (Math.abs(clockOffsetMs) > MAX_CLOCK_SKEW_MS) throw new CameraClockSkewError(target.host, clockOffsetMs, MAX_CLOCK_SKEW_MS);
+    await session.findMediaService();
+    const deviceInformation = await session.deviceInformation();
+    const profiles = await session.profiles();
+    const best = bestH264Profile(profiles);
+    if (!best) {
+      const found = [...new Set(profiles.map((p) => p.encoding || 'unknown'))].join(', ');
+      throw new CameraProtocolError(target.host, found ? `it offers no H.264 profile (only ${found})` : 'it reports no video profiles');
+    }
+    const streamUri = await session.streamUri(best.token);
+    const snapshotUri = await session.snapshotUri(best.token);
+    return {
+      deviceUrl: target.deviceUrl, deviceInformation, clockOffsetMs, profiles,
+      profileToken: best.token, streamUri, ...(snapshotUri ? { snapshotUri } : {}),
+    };
+  } finally {
+    session.close();
+  }
+}
+
+/** Highest resolution, then frame rate, then bit rate: the main stream is what gets recorded. */
+export function bestH264Profile(profiles: ProfileSummary[]): ProfileSummary | undefined {
+  return profiles.filter((p) => p.encoding === 'H264')
+    .sort((a, b) => b.width * b.height - a.width * a.height || b.fps - a.fps || (b.bitrate ?? 0) - (a.bitrate ?? 0))[0];
+}
+
+type LibCallback<T> = (err: Error | null, result: T) => void;
+
+class OnvifSession {
+  private readonly cam: Cam;
+  private readonly agent: http.Agent;
+  private readonly timeoutMs: number;
+  private readonly clock: Clock;
+  /** The raw reply to the current call, for telling a NotAuthorized fault from other faults. */
+  private last: { status?: number; xml?: string } = {};
+  private failCurrent: ((err: Error) => void) | undefined;
+
+  constructor(private readonly target: CameraTarget, opts: ProbeOptions) {
+    this.timeoutMs = opts.timeoutMs ?? 5000;
+    this.clock = opts.clock ?? systemClock;
+    this.agent = cappedAgent(target.secure, opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, (err) => this.failCurrent?.(err));
+    this.cam = new onvif.Cam({
+      hostname: target.hostname, port: target.port, path: target.path,
+      username: opts.username, password: opts.password,
+      timeout: this.timeoutMs, autoconnect: false, agent: this.agent,
+      // Cameras ship self-signed certificates; the password never travels in clear (digest), so encryption
+      // without identity still beats plain http.
+      useSecure: target.secure, secureOpts: { rejectUnauthorized: false },
+    });
+    this.cam.on('rawResponse', (xml: string, status: number) => { this.last = { xml, status }; });
+  }
+
+  async clockOffset(): Promise<number> {
+    const before = this.clock.now();
+    const cameraTime = await this.call<Date>('GetSystemDateAndTime', (cb) => this.cam.getSystemDateAndTime(cb));
+    const after = this.clock.now();
+    const ms = cameraTime instanceof Date ? cameraTime.getTime() : Number.NaN;
+    if (!Number.isFinite(ms)) throw this.protocol('its GetSystemDateAndTime reply holds no valid time');
+    // The reply is stamped about half-way through the round trip, in whole seconds rounded down.
+    return Math.round(ms + 500 - (before + (after - before) / 2));
+  }
+
+  /** Where the media service answers: GetServices, or GetCapabilities on cameras older than ONVIF 2.0. */
+  async findMediaService(): Promise<void> {
+    let servicesError: unknown;
+    try {
+      await this.call('GetServices', (cb) => this.cam.getServices(false, cb));
+    } catch (err) {
+      if (err instanceof CameraUnreachableError) throw err;
+      servicesError = err;
+    }
+    if (servicesError !== undefined || !this.cam.uri?.media?.path) {
+      await this.call('GetCapabilities', (cb) => this.cam.getCapabilities(cb));
+    }
+    // Media1 when offered (every Profile S camera has it): one reply shape to read.
+    if (this.cam.uri?.media?.path) this.cam.media2Support = false;
+    else if (!this.cam.uri?.media2?.path) throw this.protocol('it offers no media service');
+  }
+
+  async deviceInformation(): Promise<DeviceInformation> {
+    const parsed = record(await this.call<unknown>('GetDeviceInformation', (cb) => this.cam.getDeviceInformation(cb)));
+    // From the raw reply where possible: the library turns "1.10" into 1.1 and long serials into floats.
+    const field = (tag: string): string => clip(xmlText(this.last.xml, tag) ?? scalar(parsed?.[tag[0]!.toLowerCase() + tag.slice(1)]) ?? '');
+    const info = {
+      manufacturer: field('Manufacturer'), model: field('Model'),
+      firmwareVersion: field('FirmwareVersion'), serialNumber: field('SerialNumber'),
+    };
+    if (!info.manufacturer && !info.model) throw this.protocol('its GetDeviceInformation reply names no manufacturer or model');
+    return info;
+  }
+
+  async profiles(): Promise<ProfileSummary[]> {
+    const raw = await this.call<unknown>('GetProfiles', (cb) => this.cam.getProfiles(cb));
+    if (!Array.isArray(raw)) throw this.protocol('its GetProfiles reply holds no profile list');
+    return raw.flatMap(toProfileSummary);
+  }
+
+  async streamUri(profileToken: string): Promise<string> {
+    // RTSP over TCP (interleaved), unicast: what the recorder asks for with -rtsp_transport tcp.
+    const res = await this.call<unknown>('GetStreamUri', (cb) => this.cam.getStreamUri({ protocol: 'RTSP', stream: 'RTP-Unicast', profileToken }, cb));
+    const uri = checkedUri(scalar(record(res)?.uri), ['rtsp:', 'rtsps:']);
+    if (!uri) throw this.protocol('its GetStreamUri reply holds no rtsp:// address');
+    return uri;
+  }
+
+  /** Optional: some cameras have no snapshot, or deny it to limited users; recording does not need it. */
+  async snapshotUri(profileToken: string): Promise<string | undefined> {
+    try {
+      const res = await this.call<unknown>('GetSnapshotUri', (cb) => this.cam.getSnapshotUri({ profileToken }, cb));
+      return checkedUri(scalar(record(res)?.uri), ['http:', 'https:']);
+    } catch (err) {
+      if (err instanceof CameraUnreachableError) throw err;
+      return undefined;
+    }
+  }
+
+  close(): void {
+    this.failCurrent = undefined;
+    this.agent.destroy();
+    this.cam.removeAllListeners();
+  }
+
+  private call<T>(operation: string, invoke: (cb: LibCallback<T>) => void): Promise<T> {
+    this.last = {};
+    const ctx = () => ({ host: this.target.host, operation, timeoutMs: this.timeoutMs, ...this.last });
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const settle = (err: unknown, value?: T): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.failCurrent = undefined;
+        if (err) reject(classifyFailure(err, ctx()));
+        else resolve(value as T);
+      };
+      // The library's timeout is per socket inactivity: a camera trickling bytes would never trip it.
+      const timer = setTimeout(() => {
+        settle(new CameraUnreachableError(this.target.host, `no answer to ${operation} within ${seconds(this.timeoutMs)}`));
+        this.agent.destroy();
+      }, this.timeoutMs);
+      this.failCurrent = (err) => settle(err);
+      try {
+        invoke((err, result) => settle(err, result));
+      } catch (err) {
+        settle(err);
+      }
+    });
+  }
+
+  private protocol(why: string): CameraProtocolError {
+    return new CameraProtocolError(this.target.host, why);
+  }
+}
+
+function toProfileSummary(value: unknown): ProfileSummary[] {
+  const p = record(value);
+  const encoder = record(p?.videoEncoderConfiguration);
+  // linerase turns numeric tokens ("0" on Pelco) into numbers: String() them back.
+  const token = scalar(record(p?.$)?.token);
+  if (!p || !encoder || !token) return [];
+  const resolution = record(encoder.resolution);
+  const rate = record(encoder.rateControl);
+  const bitrate = num(rate?.bitrateLimit);
+  return [{
+    token, name: clip(scalar(p.name) ?? token),
+    encoding: (scalar(encoder.encoding) ?? '').toUpperCase().replace(/[.\s-]/g, ''),
+    width: num(resolution?.width), height: num(resolution?.height), fps: num(rate?.frameRateLimit),
+    ...(bitrate > 0 ? { bitrate } : {}),
+  }];
+}
+
+function record(v: unknown): Record<string, unknown> | undefined {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? v as Record<string, unknown> : undefined;
+}
+
+function scalar(v: unknown): string | undefined {
+  if (typeof v === 'string') return v.trim() || undefined;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return undefined;
+}
+
+function num(v: unknown): number {
+  const n = typeof v === 'number' ? v : Number(v);
+  return Number.isFinite(n) && n >= 0 ? n : 0;
+}
+
+function clip(s: string): string {
+  return s.length > MAX_TEXT_LENGTH ? s.slice(0, MAX_TEXT_LENGTH) : s;
+}
+
+function checkedUri(uri: string | undefined, protocols: string[]): string | undefined {
+  if (!uri || uri.length > MAX_URI_LENGTH) return undefined;
+  try {
+    return protocols.includes(new URL(uri).protocol) ? uri : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+/** Text of the first `<prefix:tag>` element in a reply, entities decoded. */
+export function xmlText(xml: string | undefined, tag: string): string | undefined {
+  const m = xml && new RegExp(`<(?:[\\w.-]+:)?${tag}(?:\\s[^>]*)?>([^<]*)</`).exec(xml);
+  if (!m) return undefined;
+  const text = (m[1] ?? '').replace(/&(#x[\da-f]+|#\d+|\w+);/gi, (all, e: string) => {
+    if (e[0] !== '#') return ENTITIES[e] ?? all;
+    const code = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+    return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : all;
+  }).trim();
+  return text || undefined;
+}
+
+/** An agent whose sockets give up once a reply passes `maxBytes`: the library buffers replies whole. */
+function cappedAgent(secure: boolean, maxBytes: number, onTooLarge: (err: Error) => void): http.Agent {
+  const Base: typeof http.Agent = secure ? https.Agent : http.Agent;
+  const capped = new WeakSet<Duplex>();
+  const cap = (socket: Duplex | null | undefined): void => {
+    if (!socket || capped.has(socket)) return;
+    capped.add(socket);
+    let received = 0;
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received <= maxBytes) return;
+      const err = Object.assign(new Error(`${(maxBytes / 1024 / 1024).toFixed(1)} MiB`), { code: RESPONSE_TOO_LARGE });
+      socket.destroy(err);
+      // Once the response has begun, node ends it quietly and the library never calls back.
+      onTooLarge(err);
+    });
+  };
+  class CappedAgent extends Base {
+    override createConnection(...[options, callback]: Parameters<http.Agent['createConnection']>): ReturnType<http.Agent['createConnection']> {
+      const socket = super.createConnection(options, (err, s) => { cap(s); callback?.(err, s); });
+      cap(socket);
+      return socket;
+    }
+  }
+  return new CappedAgent({ keepAlive: false });
+}
