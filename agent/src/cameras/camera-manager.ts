@@ -1,0 +1,206 @@
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import type { CameraHealth, CameraInfo, CameraList, RequestResult } from '@sargs/shared';
+import type { Level } from 'level';
+import type { Logger } from 'pino';
+import { CameraRuntime, type Prober } from './camera-runtime';
+import { CameraStore } from './camera-store';
+import { decryptSecret, ensureKeyFile, loadCredentialsKey, CREDENTIALS_KEY_ENV } from './credentials';
+import { discoverCameras } from './discovery';
+import { nodeDiskSpace, type DiskSpace } from './disk-space';
+import { DEFAULT_HEALTH, type HealthSettings } from './health';
+import { LegalHolds } from './legal-holds';
+import { addCamera, type AddCameraInput } from './onboarding';
+import { reconcile } from './reconcile';
+import { Recorder, type RecorderTuning } from './recorder';
+import { RetentionSweeper, type RetentionPolicy } from './retention';
+import { SegmentIndex } from './segment-index';
+import { storageReport } from './storage-report';
+import { systemClock, type CameraRecord, type Clock } from './types';
+
+export interface CameraSettings {
+  recordingsDir: string;
+  segmentSeconds: number;
+  retention: RetentionPolicy;
+  credentialsKeyFile: string;
+  probeIntervalMs: number;
+  health?: Partial<HealthSettings>;
+}
+
+export interface CameraManagerDeps {
+  db: Level<string, unknown>;
+  settings: CameraSettings;
+  log: Logger;
+  clock?: Clock;
+  /** Durable: through the outbox. */
+  emitEvent: (kind: string, data: Record<string, unknown>) => Promise<number>;
+  /** Lossy: the live camera list for the hub. */
+  sendLive: (list: CameraList) => void;
+  recorderTuning?: Partial<RecorderTuning>;
+  prober?: Prober;
+  diskSpace?: DiskSpace;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** How often health is re-assessed: the 3 s offline target allows a quarter of a second here. */
+const HEALTH_TICK_MS = 250;
+const STORAGE_REPORT_MS = 10 * 60_000;
+
+export function cameraInfo(r: CameraRecord): CameraInfo {
+  const { username: _u, passwordEnc: _p, streamUri: _s, snapshotUri: _n, profileToken: _t, addedAt: _a, ...info } = r;
+  return info;
+}
+
+/**
+ * The site's cameras: onboarding, one recorder and health tracker each, retention, and
+ * what the hub must hear about them (state changes through the outbox, the live list
+ * whenever something changes).
+ */
+export class CameraManager extends EventEmitter<{ health: [CameraHealth] }> {
+  private readonly runtimes = new Map<string, CameraRuntime>();
+  private healthTimer: NodeJS.Timeout | undefined;
+  private reportTimer: NodeJS.Timeout | undefined;
+  private diskLow = false;
+  private readonly clock: Clock;
+
+  private constructor(
+    private readonly deps: CameraManagerDeps,
+    private readonly key: Buffer,
+    readonly store: CameraStore,
+    readonly index: SegmentIndex,
+    readonly holds: LegalHolds,
+    readonly retention: RetentionSweeper,
+  ) {
+    super();
+    this.clock = deps.clock ?? systemClock;
+  }
+
+  static async open(deps: CameraManagerDeps): Promise<CameraManager> {
+    const { settings, log } = deps;
+    mkdirSync(settings.recordingsDir, { recursive: true });
+    const env = deps.env ?? process.env;
+    const key = env[CREDENTIALS_KEY_ENV]
+      ? await loadCredentialsKey({ env })
+      : (await ensureKeyFile(settings.credentialsKeyFile)).key;
+    const index = new SegmentIndex(deps.db);
+    // Before any recorder writes: orphan files are indexed or quarantined, dangling entries dropped.
+    await reconcile(settings.recordingsDir, index, log.child({ component: 'reconcile' }));
+    const holds = await LegalHolds.open(deps.db, deps.clock);
+    const retention = new RetentionSweeper({
+      store: index, holds, root: settings.recordingsDir, policy: settings.retention, clock: deps.clock ?? systemClock,
+      log: log.child({ component: 'retention' }), diskSpace: deps.diskSpace ?? nodeDiskSpace,
+    });
+    return new CameraManager(deps, key, CameraStore.open(deps.db), index, holds, retention);
+  }
+
+  async start(): Promise<void> {
+    this.retention.on('disk-low', () => { this.diskLow = true; });
+    this.retention.on('disk-ok', () => { this.diskLow = false; });
+    this.retention.start();
+    for (const rec of await this.store.list()) this.run(rec);
+    this.healthTimer = setInterval(() => this.tick(), HEALTH_TICK_MS);
+    this.reportTimer = setInterval(() => void this.reportStorage(), STORAGE_REPORT_MS);
+    void this.reportStorage();
+    this.pushLive();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.healthTimer);
+    clearInterval(this.reportTimer);
+    await Promise.all([...this.runtimes.values()].map((r) => r.recorder.stop()));
+    this.runtimes.clear();
+    await this.retention.stop();
+  }
+
+  list(): CameraList['cameras'] {
+    return [...this.runtimes.values()].map((r) => ({ info: cameraInfo(r.record), health: r.health }));
+  }
+
+  get count(): number { return this.runtimes.size; }
+  runtime(cameraId: string): CameraRuntime | undefined { return this.runtimes.get(cameraId); }
+
+  /** Onboards (or updates) a camera and starts recording it. Camera errors propagate unchanged. */
+  async add(input: AddCameraInput): Promise<CameraRecord> {
+    const rec = await addCamera(input, { store: this.store, key: this.key, clock: this.clock, timeoutMs: 5000, ...(this.deps.prober ? { probe: this.deps.prober } : {}) });
+    const existing = this.runtimes.get(rec.id);
+    if (existing) {
+      existing.record = rec;
+      existing.recorder.reload({ camera: this.recorderCamera(rec), segmentSeconds: this.deps.settings.segmentSeconds });
+    } else {
+      this.run(rec);
+    }
+    await this.deps.emitEvent('camera.added', { camera: cameraInfo(rec) });
+    this.pushLive();
+    return rec;
+  }
+
+  async remove(cameraId: string): Promise<boolean> {
+    const rt = this.runtimes.get(cameraId);
+    if (rt) {
+      await rt.recorder.stop();
+      this.runtimes.delete(cameraId);
+    }
+    const removed = await this.store.remove(cameraId);
+    if (removed) await this.deps.emitEvent('camera.removed', { cameraId });
+    this.pushLive();
+    return removed;
+  }
+
+  async discover(timeoutMs?: number): Promise<RequestResult<'camera.discover'>> {
+    const found = await discoverCameras(timeoutMs ? { timeoutMs } : {});
+    const known = new Set([...this.runtimes.values()].map((r) => new URL(r.record.deviceUrl).host));
+    return {
+      devices: found.map((d) => ({
+        endpointReference: d.endpointReference, xaddrs: d.xaddrs, url: d.chosenUrl ?? null,
+        added: d.chosenUrl ? known.has(new URL(d.chosenUrl).host) : false,
+        ...(d.name ? { name: d.name } : {}), ...(d.hardware ? { hardware: d.hardware } : {}), ...(d.location ? { location: d.location } : {}),
+      })),
+    };
+  }
+
+  private recorderCamera(rec: CameraRecord) {
+    return { id: rec.id, streamUri: rec.streamUri, username: rec.username, password: decryptSecret(rec.passwordEnc, this.key) };
+  }
+
+  private run(rec: CameraRecord): void {
+    const log = this.deps.log.child({ cameraId: rec.id });
+    const recorder = new Recorder({
+      camera: this.recorderCamera(rec), segmentSeconds: this.deps.settings.segmentSeconds, root: this.deps.settings.recordingsDir,
+      index: this.index, log, clock: this.clock, ...(this.deps.recorderTuning ? { tuning: this.deps.recorderTuning } : {}),
+    });
+    const rt = new CameraRuntime(rec, recorder, () => decryptSecret(rec.passwordEnc, this.key), {
+      clock: this.clock, log, health: { ...DEFAULT_HEALTH, ...this.deps.settings.health }, probeIntervalMs: this.deps.settings.probeIntervalMs,
+      ...(this.deps.prober ? { prober: this.deps.prober } : {}),
+    });
+    recorder.on('segment', () => this.retention.pressure());
+    this.runtimes.set(rec.id, rt);
+    recorder.start();
+    void rt.runProbe(true);
+  }
+
+  private tick(): void {
+    let changed = false;
+    for (const rt of this.runtimes.values()) {
+      const h = rt.evaluate(this.diskLow);
+      if (!h) continue;
+      changed = true;
+      this.emit('health', h);
+      this.deps.emitEvent('camera.state', { ...h }).catch((err: unknown) => this.deps.log.error({ err }, 'could not queue a camera state change'));
+    }
+    for (const rt of this.runtimes.values()) void rt.runProbe();
+    if (changed) this.pushLive();
+  }
+
+  pushLive(): void {
+    this.deps.sendLive({ cameras: this.list() });
+  }
+
+  private async reportStorage(): Promise<void> {
+    try {
+      const report = await storageReport(this.index, { now: this.clock.now(), windowHours: 24 });
+      await this.deps.emitEvent('storage.report', { cameras: report });
+    } catch (err) {
+      this.deps.log.warn({ err }, 'storage report failed');
+    }
+  }
+}

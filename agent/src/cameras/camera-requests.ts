@@ -1,0 +1,29 @@
+import { RequestError, type RequestRouter } from '../hub-link/request-router';
+import { CameraError } from './camera-errors';
+import { cameraInfo, type CameraManager } from './camera-manager';
+
+/** The hub's camera requests, answered by the camera manager; camera failures keep their own code. */
+export function registerCameraRequests(router: RequestRouter, cameras: CameraManager): void {
+  router.on('camera.discover', (args) => cameras.discover(args.timeoutMs));
+
+  router.on('camera.add', async (args) => {
+    try {
+      return cameraInfo(await cameras.add(args));
+    } catch (err) {
+      if (err instanceof CameraError) throw new RequestError(err.kind, err.message);
+      if (err instanceof Error && err.name === 'CameraAddressError') throw new RequestError('bad-request', err.message);
+      throw err;
+    }
+  });
+
+  router.on('camera.remove', async ({ cameraId }) => {
+    if (!(await cameras.remove(cameraId))) throw new RequestError('not-found', `no camera "${cameraId}" at this site`);
+    return { removed: true };
+  });
+
+  router.on('recordings.ranges', async ({ cameraId, from, to }) => {
+    if (!cameras.runtime(cameraId) && !(await cameras.store.get(cameraId))) throw new RequestError('not-found', `no camera "${cameraId}" at this site`);
+    const r = await cameras.index.ranges(cameraId, from, to);
+    return { ranges: r.ranges, gaps: r.gaps.map((g) => ({ start: g.from, end: g.to })), bytes: r.totals.bytes };
+  });
+}

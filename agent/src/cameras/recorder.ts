@@ -1,0 +1,247 @@
+import { EventEmitter } from 'node:events';
+import { mkdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { ffmpegArgs, redactArgs, redactUrl, withCredentials } from './ffmpeg-args';
+import { classifyExit, exitDetail, type ExitReason, type ProgressReport, type SegmentLine } from './ffmpeg-output';
+import { FfmpegProcess, type FfmpegExit } from './ffmpeg-process';
+import { reconcileCamera } from './reconcile';
+import type { SegmentIndex } from './segment-index';
+import { assertCameraId, dayDirPath, dayOf, segmentNameTime, segmentPattern, segmentRelPath } from './segment-paths';
+import { systemClock, type Clock, type Segment } from './types';
+
+export interface RecorderCamera {
+  id: string;
+  /** RTSP URL as the camera gave it, without credentials. */
+  streamUri: string;
+  username?: string;
+  password?: string;
+}
+
+export interface RecorderSettings {
+  camera: RecorderCamera;
+  /** Default 60. */
+  segmentSeconds?: number;
+}
+
+/** Knobs with production defaults; tests shorten them. */
+export interface RecorderTuning {
+  ffmpegPath: string;
+  /** Restart delays, the last repeating: go2rtc's 1 s, 5 s, 10 s … 60 s. */
+  backoffMs: number[];
+  /** A run that delivered frames this long resets the backoff. */
+  healthyAfterMs: number;
+  /** No new frame for this long: ffmpeg is stopped and restarted (its socket timeout does not fire while RTCP still flows). */
+  stallTimeoutMs: number;
+  /** Connecting and the first frame may take this long. */
+  firstFrameTimeoutMs: number;
+  ioTimeoutSeconds: number;
+  /** SIGINT first, SIGKILL after this. */
+  stopGraceMs: number;
+}
+
+export const DEFAULT_TUNING: RecorderTuning = {
+  ffmpegPath: 'ffmpeg', backoffMs: [1000, 5000, 10_000, 20_000, 40_000, 60_000], healthyAfterMs: 60_000,
+  stallTimeoutMs: 5000, firstFrameTimeoutMs: 15_000, ioTimeoutSeconds: 5, stopGraceMs: 5000,
+};
+
+const STALL_GRACE_MS = 1000;
+
+export type RecorderStateName = 'starting' | 'recording' | 'restarting' | 'stopped';
+export interface RecorderStateEvent { state: RecorderStateName; reason?: ExitReason; detail?: string; retryInMs?: number }
+export interface RecorderProgress { frames: number; lastFrameAt: number }
+
+export interface RecorderOptions extends RecorderSettings {
+  /** Recordings root; segments go under `<root>/<cameraId>/`. */
+  root: string;
+  index: Pick<SegmentIndex, 'add' | 'remove' | 'all' | 'cameras'>;
+  log: Logger;
+  clock?: Clock;
+  tuning?: Partial<RecorderTuning>;
+}
+
+/**
+ * Records one camera continuously: one ffmpeg copying RTSP into fMP4 segments, every finished
+ * segment indexed, restarted with backoff whenever it exits. Shaped like the other long-running
+ * parts (DESIGN.md §2): start() runs one loop, stop() resolves when ffmpeg is gone, reload() applies
+ * new settings by restarting ffmpeg. The clock stamps frames and segments; waits use real timers
+ * because they pace a real ffmpeg.
+ */
+export class Recorder extends EventEmitter<{ state: [RecorderStateEvent]; segment: [Segment]; progress: [RecorderProgress] }> {
+  state: RecorderStateName = 'stopped';
+  failure: ExitReason | undefined;
+  lastFrameAt: number | undefined;
+  /** Frames received by the current ffmpeg. */
+  frames = 0;
+  private settings: RecorderSettings;
+  private readonly tuning: RecorderTuning;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private abort: AbortController | undefined;
+  private loop: Promise<void> | undefined;
+  private reloadPending = false;
+  private wake: (() => void) | undefined;
+  /** Segment lines are handled in order, and all of them before salvage looks for unindexed files. */
+  private segmentWork: Promise<void> = Promise.resolve();
+  private current: FfmpegProcess | undefined;
+
+  constructor(private readonly opts: RecorderOptions) {
+    super();
+    assertCameraId(opts.camera.id);
+    this.settings = { camera: opts.camera, segmentSeconds: opts.segmentSeconds };
+    this.tuning = { ...DEFAULT_TUNING, ...opts.tuning };
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.log.child({ component: 'recorder', cameraId: opts.camera.id });
+  }
+
+  get cameraId(): string { return this.opts.camera.id; }
+  /** The running ffmpeg's pid, for operators' diagnostics and fault-injection tests. */
+  get ffmpegPid(): number | undefined { return this.current?.running ? this.current.pid : undefined; }
+
+  start(): void {
+    if (this.loop) return;
+    this.abort = new AbortController();
+    this.loop = this.run(this.abort.signal).catch((err: unknown) => this.log.error({ err }, 'recorder loop failed'));
+  }
+
+  async stop(): Promise<void> {
+    this.abort?.abort();
+    this.wake?.();
+    await this.loop;
+    this.loop = undefined;
+    this.setState({ state: 'stopped' });
+  }
+
+  /** New URL, credentials or segment length: ffmpeg restarts with them, without backoff. */
+  reload(settings: RecorderSettings): void {
+    if (settings.camera.id !== this.cameraId) throw new Error('a recorder cannot change camera; make a new one');
+    this.settings = settings;
+    this.reloadPending = true;
+    this.wake?.();
+  }
+
+  private async run(signal: AbortSignal): Promise<void> {
+    let attempt = 0;
+    let timer: NodeJS.Timeout | undefined;
+    while (!signal.aborted) {
+      this.reloadPending = false;
+      const run = await this.runOnce(signal);
+      if (signal.aborted) break;
+      if (this.reloadPending) { attempt = 0; continue; }
+      if (run.healthy) attempt = 0;
+      const delay = this.tuning.backoffMs[Math.min(attempt, this.tuning.backoffMs.length - 1)] ?? 1000;
+      attempt++;
+      this.failure = run.reason;
+      this.setState({ state: 'restarting', reason: run.reason, detail: run.detail, retryInMs: delay });
+      await Promise.race([this.wakeable(signal), new Promise<void>((resolve) => { timer = setTimeout(resolve, delay); })]);
+      clearTimeout(timer);
+    }
+  }
+
+  /** One ffmpeg from spawn to exit, then its unlisted last file salvaged. */
+  private async runOnce(signal: AbortSignal): Promise<{ reason: ExitReason; detail: string; healthy: boolean }> {
+    const woken = this.wakeable(signal);
+    const { camera } = this.settings;
+    const segmentSeconds = Math.min(Math.max(this.settings.segmentSeconds ?? 60, 1), 3600);
+    const startedAt = this.clock.now();
+    await this.prepareDayDirs(startedAt);
+    if (signal.aborted || this.reloadPending) return { reason: 'exited', detail: 'not started', healthy: true };
+    const args = ffmpegArgs({
+      url: withCredentials(camera.streamUri, camera.username, camera.password),
+      outputPattern: segmentPattern(this.opts.root, camera.id), segmentSeconds, ioTimeoutSeconds: this.tuning.ioTimeoutSeconds,
+    });
+    this.frames = 0;
+    let anchor: number | undefined;
+    let firstFrameAt: number | undefined;
+    let stalled = false;
+    this.setState({ state: 'starting' });
+    this.log.debug({ args: redactArgs(args) }, 'starting ffmpeg');
+    const ff = new FfmpegProcess(this.tuning.ffmpegPath, args, this.log);
+    this.current = ff;
+    ff.on('progress', (p: ProgressReport) => {
+      if (p.frames <= this.frames) return;
+      const now = this.clock.now();
+      this.frames = p.frames;
+      this.lastFrameAt = now;
+      firstFrameAt ??= now;
+      // Stream time → wall time. RTP timestamps follow the camera's clock, so the offset stays put across stalls.
+      if (p.outTimeUs !== undefined) anchor = now - p.outTimeUs / 1000;
+      if (this.state !== 'recording') { this.failure = undefined; this.setState({ state: 'recording' }); }
+      this.emit('progress', { frames: p.frames, lastFrameAt: now });
+    });
+    ff.on('segment', (line: SegmentLine) => {
+      const at = anchor;
+      this.segmentWork = this.segmentWork.then(() => this.finishSegment(line, at)).catch((err: unknown) => this.log.error({ err, name: line.name }, 'could not index a segment'));
+    });
+    const watchdog = setInterval(() => {
+      const silentFor = this.clock.now() - (firstFrameAt === undefined ? startedAt : this.lastFrameAt ?? startedAt);
+      const limit = firstFrameAt === undefined ? this.tuning.firstFrameTimeoutMs : this.tuning.stallTimeoutMs;
+      if (silentFor > limit && ff.running && !stalled) {
+        stalled = true;
+        this.log.warn({ silentMs: silentFor }, 'no video from ffmpeg; restarting it');
+        // A frozen session does not answer TEARDOWN, so SIGINT can hang for the socket timeout; the file is salvaged either way.
+        void ff.stop(Math.min(this.tuning.stopGraceMs, STALL_GRACE_MS));
+      }
+    }, 250);
+    await Promise.race([ff.exited, woken]);
+    clearInterval(watchdog);
+    const exit: FfmpegExit = await ff.stop(this.tuning.stopGraceMs);
+    await this.segmentWork;
+    await this.salvage(startedAt);
+    const healthy = firstFrameAt !== undefined && (this.lastFrameAt ?? 0) - firstFrameAt >= this.tuning.healthyAfterMs;
+    const reason: ExitReason = stalled ? 'no-video' : classifyExit(exit.stderrTail, firstFrameAt !== undefined);
+    const detail = stalled ? `no frame for ${this.tuning.stallTimeoutMs} ms` : exitDetail(exit.stderrTail, exit.code, exit.signal);
+    if (!signal.aborted && !this.reloadPending) this.log.warn({ reason, detail, code: exit.code, signal: exit.signal, url: redactUrl(camera.streamUri) }, 'ffmpeg exited');
+    return { reason, detail, healthy };
+  }
+
+  private async finishSegment(line: SegmentLine, anchor: number | undefined): Promise<void> {
+    const rel = segmentRelPath(this.cameraId, line.name);
+    const named = segmentNameTime(line.name);
+    if (rel === undefined || named === undefined) { this.log.warn({ name: line.name }, 'ffmpeg reported a segment with an unexpected name'); return; }
+    const info = await stat(join(this.opts.root, rel)).catch(() => undefined);
+    if (!info) { this.log.warn({ path: rel }, 'finished segment is missing on disk'); return; }
+    // The file name only has seconds; the run's stream-time anchor has milliseconds.
+    const start = anchor !== undefined ? anchor + line.start * 1000 : named;
+    const seg: Segment = {
+      cameraId: this.cameraId, path: rel, bytes: info.size,
+      start: new Date(Math.round(start)).toISOString(),
+      end: new Date(Math.round(start + (line.end - line.start) * 1000)).toISOString(),
+    };
+    await this.opts.index.add(seg);
+    await this.prepareDayDirs(this.clock.now());
+    this.emit('segment', seg);
+  }
+
+  /** After a crash the file being written was never listed; index it now rather than at the next agent start. */
+  private async salvage(since: number): Promise<void> {
+    try {
+      const days = [...new Set([dayOf(since), dayOf(this.clock.now())])];
+      const s = await reconcileCamera(this.opts.root, this.cameraId, this.opts.index, this.log, { days });
+      for (const seg of s.added) this.emit('segment', seg);
+    } catch (err) {
+      this.log.error({ err }, 'could not salvage recordings after ffmpeg exited');
+    }
+  }
+
+  /** The segment muxer does not create folders: today's and tomorrow's must exist before midnight. */
+  private async prepareDayDirs(now: number): Promise<void> {
+    await Promise.all([now, now + 86_400_000].map((t) => mkdir(dayDirPath(this.opts.root, this.cameraId, t), { recursive: true })));
+  }
+
+  /** Resolves on stop() or reload(), whichever comes first. */
+  private wakeable(signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      // stop() aborts, then wakes: an abort before this point is seen here, one after it through wake.
+      if (signal.aborted) { resolve(); return; }
+      this.wake = resolve;
+    });
+  }
+
+  private setState(ev: RecorderStateEvent): void {
+    this.state = ev.state;
+    if (ev.state === 'restarting') this.log.warn({ reason: ev.reason, detail: ev.detail, retryInMs: ev.retryInMs }, 'recorder restarting');
+    else this.log.info({ state: ev.state }, 'recorder state');
+    this.emit('state', ev);
+  }
+}
