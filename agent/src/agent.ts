@@ -4,21 +4,28 @@ import { join } from 'node:path';
 import type { AgentEvent } from '@sargs/shared';
 import { Level } from 'level';
 import pino, { type Logger } from 'pino';
+import { CameraManager } from './cameras/camera-manager';
+import { registerCameraRequests } from './cameras/camera-requests';
+import type { RecorderTuning } from './cameras/recorder';
+import type { Clock } from './cameras/types';
 import type { AgentConfig } from './config';
 import { HubLink } from './hub-link/hub-link';
 import { Outbox } from './hub-link/outbox';
+import { RequestRouter } from './hub-link/request-router';
 import { AGENT_VERSION } from './version';
 
 export interface AgentOptions {
   config: AgentConfig;
   logger?: Logger;
-  now?: () => Date;
+  clock?: Clock;
   backoff?: { baseMs: number; maxMs: number };
+  /** Tests shorten the recorder's timeouts. */
+  recorderTuning?: Partial<RecorderTuning>;
 }
 
 /**
- * The site gateway's process: owns the local LevelDB and the link to the hub. Camera,
- * drone and lighting components hang off this as later features land.
+ * The site gateway's process: owns the local LevelDB, the link to the hub and the
+ * cameras. Drone and lighting components hang off this as they land.
  */
 export class Agent {
   private constructor(
@@ -26,40 +33,64 @@ export class Agent {
     readonly db: Level<string, unknown>,
     readonly outbox: Outbox,
     readonly link: HubLink,
+    readonly cameras: CameraManager,
     private readonly log: Logger,
-    private readonly now: () => Date,
+    private readonly clock: Clock,
   ) {}
 
   static async start(opts: AgentOptions): Promise<Agent> {
     const { config } = opts;
     const log = opts.logger ?? pino({ name: 'agent', level: config.logLevel });
-    const now = opts.now ?? (() => new Date());
+    const clock = opts.clock ?? { now: () => Date.now() };
     mkdirSync(config.dataDir, { recursive: true });
     const db = new Level<string, unknown>(join(config.dataDir, 'agent.db'), { valueEncoding: 'json' });
     await db.open();
     const outbox = await Outbox.open(db);
+    const emitEvent = (kind: string, data: AgentEvent['data']) => outbox.enqueue({ kind, at: new Date(clock.now()).toISOString(), data });
+    const router = new RequestRouter(log.child({ component: 'requests' }));
     const started = Date.now();
+    let cameras: CameraManager | undefined;
     const link = new HubLink({
       hubUrl: config.hubUrl, enrolmentToken: config.enrolmentToken, agentName: config.name, version: AGENT_VERSION,
       hostname: hostname(), statusIntervalMs: config.statusIntervalMs,
       backoffBaseMs: opts.backoff?.baseMs, backoffMaxMs: opts.backoff?.maxMs,
     }, {
-      outbox, log: log.child({ component: 'hub-link' }),
-      status: () => ({ uptimeS: Math.round((Date.now() - started) / 1000), cameras: 0, drones: 0 }),
+      outbox, log: log.child({ component: 'hub-link' }), requests: router,
+      status: () => ({ uptimeS: Math.round((Date.now() - started) / 1000), cameras: cameras?.count ?? 0, drones: 0 }),
     });
-    const agent = new Agent(config, db, outbox, link, log, now);
+    try {
+      cameras = await CameraManager.open({
+        db, log: log.child({ component: 'cameras' }), clock, emitEvent,
+        sendLive: (list) => { link.sendLive('cameras', list); },
+        settings: {
+          recordingsDir: config.recordingsDir, segmentSeconds: config.segmentSeconds, credentialsKeyFile: config.credentialsKeyFile,
+          probeIntervalMs: config.probeIntervalMs, health: { stallMs: config.stallMs },
+          retention: { maxAgeHours: config.retention.maxAgeHours, minFreePercent: config.retention.minFreePercent, ...(config.retention.purpose ? { purpose: config.retention.purpose } : {}) },
+        },
+        ...(opts.recorderTuning ? { recorderTuning: opts.recorderTuning } : {}),
+      });
+    } catch (err) {
+      await db.close();
+      throw err;
+    }
+    registerCameraRequests(router, cameras);
+    // Every (re)connection starts with the full camera list: the hub may have missed changes.
+    link.on('welcome', () => cameras?.pushLive());
+    const agent = new Agent(config, db, outbox, link, cameras, log, clock);
     await agent.emit('agent.started', { version: AGENT_VERSION });
+    await cameras.start();
     link.start();
-    log.info({ hub: config.hubUrl, dataDir: config.dataDir }, 'agent started');
+    log.info({ hub: config.hubUrl, dataDir: config.dataDir, cameras: cameras.count }, 'agent started');
     return agent;
   }
 
   /** Queues a fact for the hub; it survives restarts until the hub acknowledges it. */
   emit(kind: string, data: AgentEvent['data']): Promise<number> {
-    return this.outbox.enqueue({ kind, at: this.now().toISOString(), data });
+    return this.outbox.enqueue({ kind, at: new Date(this.clock.now()).toISOString(), data });
   }
 
   async stop(): Promise<void> {
+    await this.cameras.stop();
     await this.link.stop();
     await this.db.close();
     this.log.info('agent stopped');

@@ -17,9 +17,9 @@ export async function hubWithAdmin(dataDir: string): Promise<{ hub: RunningHub; 
 }
 
 /** A real agent in this process with fast reconnects, so link tests do not wait for production backoff. */
-export async function testAgent(hubUrl: string, token: string, dataDir: string): Promise<{ agent: Agent; logs: Record<string, unknown>[] }> {
+export async function testAgent(hubUrl: string, token: string, dataDir: string, extra: Record<string, unknown> = {}): Promise<{ agent: Agent; logs: Record<string, unknown>[] }> {
   const { logger, lines } = capturedLogger('agent');
-  const config = parseAgentConfig({ hub: { url: hubUrl.replace(/^http/, 'ws'), enrolmentToken: token }, name: 'test-gateway', dataDir, statusIntervalS: 1 }, dataDir);
+  const config = parseAgentConfig({ hub: { url: hubUrl.replace(/^http/, 'ws'), enrolmentToken: token }, name: 'test-gateway', dataDir, statusIntervalS: 1, ...extra }, dataDir);
   const agent = await Agent.start({ config, logger, backoff: { baseMs: 100, maxMs: 1000 } });
   return { agent, logs: lines };
 }

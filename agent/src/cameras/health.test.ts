@@ -27,6 +27,7 @@ describe('camera health assessment', () => {
   it('degraded for a skewed clock or a full disk while recording', () => {
     expect(at({ state: 'recording', lastFrameAt: 100_000 }, { ok: true, clockOffsetMs: -9000 })).toMatchObject({ state: 'degraded', reason: 'clock-skew' });
     expect(at({ state: 'recording', lastFrameAt: 100_000 }, ok, true)).toMatchObject({ state: 'degraded', reason: 'disk-low' });
+    expect(at({ state: 'recording', lastFrameAt: 100_000 }, { ok: false, failure: 'unauthorized' })).toMatchObject({ state: 'degraded', reason: 'unauthorized' });
   });
 
   it('a fresh camera gets a grace period before it counts as offline', () => {

@@ -42,6 +42,9 @@ export function assessHealth(rec: RecorderView, probe: ProbeView | undefined, di
       return { state: 'degraded', reason: 'clock-skew', detail: `camera clock is ${(probe.clockOffsetMs / 1000).toFixed(1)} s off` };
     }
     if (probe && !probe.ok && probe.failure === 'clock-skew') return { state: 'degraded', reason: 'clock-skew', detail: probe.detail };
+    // Video still flows but the camera no longer takes our password: it cannot be managed
+    // (snapshots, settings), and the stream will fail at the next reconnect.
+    if (probe && !probe.ok && probe.failure === 'unauthorized') return { state: 'degraded', reason: 'unauthorized', detail: probe.detail };
     if (diskLow) return { state: 'degraded', reason: 'disk-low' };
     return { state: 'online', reason: null };
   }

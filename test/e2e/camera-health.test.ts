@@ -1,0 +1,113 @@
+import { once } from 'node:events';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Agent } from '@sargs/agent';
+import type { RunningHub } from '@sargs/hub';
+import type { CameraView } from '@sargs/shared';
+import WebSocket from 'ws';
+import { SimulatedCamera } from '../sim/camera/index';
+import type { HubClient } from '../support/hub-client';
+import { hubWithAdmin, testAgent } from '../support/in-process';
+import { tempDir } from '../support/paths';
+import { waitFor } from '../support/wait';
+
+/** The hub as a console sees it: every camera change pushed over the WebSocket, with when it arrived. */
+async function watchCameras(hub: RunningHub, admin: HubClient) {
+  const ws = new WebSocket(`${hub.url.replace('http', 'ws')}/console/ws`, { headers: { cookie: admin.cookie! } });
+  const seen: { at: number; view: CameraView }[] = [];
+  ws.on('message', (d) => {
+    const m = JSON.parse(d.toString()) as { type: string; body: CameraView & { cameras?: CameraView[] } };
+    if (m.type === 'camera.changed') seen.push({ at: Date.now(), view: m.body });
+    if (m.type === 'fleet.snapshot') for (const c of m.body.cameras ?? []) seen.push({ at: Date.now(), view: c });
+  });
+  await once(ws, 'open');
+  const latest = (id: string) => [...seen].reverse().find((s) => s.view.info.id === id);
+  return { ws, seen, latest };
+}
+
+describe('camera onboarding and health through the hub', () => {
+  const hubDir = tempDir('hub');
+  const agentDir = tempDir('agent');
+  let hub: RunningHub;
+  let admin: HubClient;
+  let agent: Agent;
+  let siteId: string;
+  let cam: SimulatedCamera;
+  let watch: Awaited<ReturnType<typeof watchCameras>>;
+
+  beforeAll(async () => {
+    ({ hub, admin } = await hubWithAdmin(hubDir.path));
+    const site = await admin.createSite('Camera parish');
+    siteId = site.site.id;
+    ({ agent } = await testAgent(hub.url, site.enrolmentToken, agentDir.path, { recordings: { segmentSeconds: 4 }, health: { probeIntervalS: 2 } }));
+    await waitFor('agent online', async () => (await admin.agent(site.agent.id))?.online);
+    cam = await SimulatedCamera.start({ name: 'Gate', username: 'admin', password: 'gate-secret' });
+    watch = await watchCameras(hub, admin);
+  });
+  afterAll(async () => {
+    watch?.ws.close();
+    await agent?.stop();
+    await cam?.stop();
+    await hub?.close();
+    hubDir.remove();
+    agentDir.remove();
+  });
+
+  it('refuses a wrong password, an unreachable address and a skewed clock with distinct reasons', async () => {
+    let r = await admin.request('POST', `/api/sites/${siteId}/cameras`, { url: cam.deviceServiceUrl, username: 'admin', password: 'wrong' });
+    expect(r.status).toBe(422);
+    expect(r.body).toMatchObject({ code: 'unauthorized' });
+    r = await admin.request('POST', `/api/sites/${siteId}/cameras`, { url: 'http://127.0.0.1:9/onvif/device_service', username: 'admin', password: 'x' });
+    expect(r.status).toBe(502);
+    expect(r.body).toMatchObject({ code: 'unreachable' });
+    await cam.skewClock(20 * 60_000);
+    r = await admin.request('POST', `/api/sites/${siteId}/cameras`, { url: cam.deviceServiceUrl, username: 'admin', password: 'gate-secret' });
+    expect(r.status).toBe(422);
+    expect(r.body).toMatchObject({ code: 'clock-skew' });
+    await cam.skewClock(0);
+  });
+
+  it('adds a camera through the hub; it records and shows online', async () => {
+    const r = await admin.request('POST', `/api/sites/${siteId}/cameras`, { url: cam.deviceServiceUrl, username: 'admin', password: 'gate-secret', name: 'Main gate' });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    const id = (r.body as { id: string }).id;
+    expect(r.body).toMatchObject({ name: 'Main gate', encoding: 'H264', width: 640, height: 360 });
+    await waitFor('camera online in the hub', () => watch.latest(id)?.view.health.state === 'online', 20_000);
+    const listed = await admin.json<CameraView[]>('GET', `/api/cameras?siteId=${siteId}`);
+    expect(listed.map((c) => [c.info.name, c.health.state])).toEqual([['Main gate', 'online']]);
+  });
+
+  it('a stopped stream is offline in the hub within 3 s, back online when restored, with the gap in the recordings', async () => {
+    const id = agent.cameras.list()[0]!.info.id;
+    await waitFor('a finished segment', async () => (await agent.cameras.index.all(id)).length > 0, 20_000);
+    const stoppedAt = Date.now();
+    await cam.stopStream();
+    const offline = await waitFor('offline', () => { const l = watch.latest(id); return l?.view.health.state === 'offline' ? l : undefined; }, 10_000);
+    expect(offline.at - stoppedAt).toBeLessThan(3000);
+    expect(['recorder-restarting', 'stalled', 'no-video']).toContain(offline.view.health.reason);
+    await waitFor('reason no-video (ONVIF answers, RTSP refuses)', () => watch.latest(id)?.view.health.reason === 'no-video', 15_000);
+
+    const restoredAt = Date.now();
+    await cam.startStream();
+    await waitFor('online again', () => watch.latest(id)?.view.health.state === 'online', 30_000);
+    await waitFor('a segment after the outage', async () => (await agent.cameras.index.all(id)).some((s) => Date.parse(s.start) >= restoredAt), 30_000);
+    const from = new Date(stoppedAt - 60_000).toISOString();
+    const to = new Date().toISOString();
+    const ranges = await admin.json<{ ranges: unknown[]; gaps: { start: string; end: string }[] }>('GET', `/api/cameras/${id}/recordings?from=${from}&to=${to}`);
+    const gap = ranges.gaps.find((g) => Date.parse(g.start) <= stoppedAt + 1000 && Date.parse(g.end) >= restoredAt - 1000);
+    expect(gap, JSON.stringify(ranges)).toBeDefined();
+
+    const history = await admin.json<{ changes: { state: string; reason: string | null }[] }>('GET', `/api/cameras/${id}/history`);
+    expect(history.changes.map((c) => c.state)).toEqual(expect.arrayContaining(['online', 'offline']));
+  });
+
+  it('a camera whose password was changed behind our back shows as unauthorized', async () => {
+    const id = agent.cameras.list()[0]!.info.id;
+    await waitFor('online', () => watch.latest(id)?.view.health.state === 'online', 30_000);
+    await cam.setPassword('rotated-by-someone');
+    // The simulator's RTSP takes no password, so video goes on: degraded, not offline.
+    await waitFor('unauthorized', () => watch.latest(id)?.view.health.reason === 'unauthorized', 20_000);
+    expect(watch.latest(id)?.view.health.state).toBe('degraded');
+    await cam.setPassword('gate-secret');
+    await waitFor('online again with the right password', () => watch.latest(id)?.view.health.state === 'online', 20_000);
+  });
+});
