@@ -53,6 +53,11 @@ describe('sargs demo', () => {
       return f.agents[0]?.online ? f : undefined;
     });
     expect(fleet.sites.map((s) => s.name)).toEqual(['Demo parish administration']);
+    // The agent onboarded and records all four cameras.
+    await waitFor('four cameras online', async () => {
+      const cams = await admin.json<{ health: { state: string } }[]>('GET', '/api/cameras');
+      return cams.length === 4 && cams.every((c) => c.health.state === 'online');
+    }, 30_000);
     expect(fleet.agents[0]!.version).toMatch(/^\d+\.\d+\.\d+/);
 
     // Ctrl-C ends everything it started: no camera is left listening.

@@ -56,16 +56,19 @@ async function runDemo(o: DemoOptions): Promise<void> {
     const drone = await SimulatedDrone.start({ tlog: o.tlog, transport: { kind: 'udp', host: '127.0.0.1', port: o.mavlinkPort }, speed: 1, loop: true });
     stops.push(async () => { await drone.stop(); });
 
-    const configPath = await ensureAgentConfig(hub, data, cameras);
+    const configPath = await ensureAgentConfig(hub, data);
     const agent = await Agent.start({ config: loadAgentConfig(configPath), logger: logger.child({ name: 'agent' }) });
     stops.push(() => agent.stop());
+    // Simulated cameras get new addresses every run: forget last run's, onboard this run's.
+    for (const old of await agent.cameras.store.list()) await agent.cameras.remove(old.id);
+    for (const cam of cameras) await agent.cameras.add({ url: cam.deviceServiceUrl, username: 'sargs', password: cameraPassword, name: cam.name });
 
     if (firstPassword) printFirstAdmin(firstPassword);
     console.log([
       `Sargs demo is running. Console: ${hub.url}`,
       firstPassword ? 'Sign in as "admin" with the one-time password above.'
         : `Sign in as "admin" with the password you chose (forgotten? stop the demo, run: pnpm sargs user reset-password admin --data ${join(data, 'hub')}).`,
-      `Site "${DEMO_SITE}": agent config ${configPath}`,
+      `Site "${DEMO_SITE}": agent config ${configPath}, recordings in ${join(data, 'agent', 'recordings')}`,
       ...cameras.map((c) => `  camera ${c.name.padEnd(11)} ONVIF ${c.deviceServiceUrl}  RTSP ${c.rtspUrl}  (user sargs, password ${cameraPassword})`),
       `  drone       replaying ${o.tlog} as MAVLink over UDP to 127.0.0.1:${o.mavlinkPort}`,
       `Logs: ${join(data, 'demo.log')}. Press Ctrl-C to stop.`,
@@ -78,7 +81,7 @@ async function runDemo(o: DemoOptions): Promise<void> {
 }
 
 /** The first run enrols the demo site's agent; later runs reuse its token and refresh the camera list. */
-async function ensureAgentConfig(hub: Awaited<ReturnType<typeof startHub>>, data: string, cameras: SimulatedCamera[]): Promise<string> {
+async function ensureAgentConfig(hub: Awaited<ReturnType<typeof startHub>>, data: string): Promise<string> {
   const dir = join(data, 'agent');
   mkdirSync(dir, { recursive: true });
   const tokenFile = join(dir, 'enrolment-token');
@@ -96,6 +99,5 @@ async function ensureAgentConfig(hub: Awaited<ReturnType<typeof startHub>>, data
     dataDir: '.',
     recordings: { segmentSeconds: 60 },
   }));
-  void cameras;
   return configPath;
 }
