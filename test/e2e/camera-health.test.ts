@@ -72,6 +72,9 @@ describe('camera onboarding and health through the hub', () => {
     const id = (r.body as { id: string }).id;
     expect(r.body).toMatchObject({ name: 'Main gate', encoding: 'H264', width: 640, height: 360 });
     await waitFor('camera online in the hub', () => watch.latest(id)?.view.health.state === 'online', 20_000);
+    const snap = await fetch(`${hub.url}/api/cameras/${id}/snapshot`, { headers: { cookie: admin.cookie! } });
+    expect(snap.headers.get('content-type')).toBe('image/jpeg');
+    expect([...new Uint8Array(await snap.arrayBuffer()).subarray(0, 2)]).toEqual([0xff, 0xd8]);
     const listed = await admin.json<CameraView[]>('GET', `/api/cameras?siteId=${siteId}`);
     expect(listed.map((c) => [c.info.name, c.health.state])).toEqual([['Main gate', 'online']]);
   });

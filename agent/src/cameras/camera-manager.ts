@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import type { CameraHealth, CameraInfo, CameraList, RequestResult } from '@sargs/shared';
 import type { Level } from 'level';
 import type { Logger } from 'pino';
+import { RequestError } from '../hub-link/request-router';
 import { CameraRuntime, type Prober } from './camera-runtime';
 import { CameraStore } from './camera-store';
 import { decryptSecret, ensureKeyFile, loadCredentialsKey, CREDENTIALS_KEY_ENV } from './credentials';
@@ -15,6 +16,7 @@ import { reconcile } from './reconcile';
 import { Recorder, type RecorderTuning } from './recorder';
 import { RetentionSweeper, type RetentionPolicy } from './retention';
 import { SegmentIndex } from './segment-index';
+import { snapshot } from './snapshot';
 import { storageReport } from './storage-report';
 import { systemClock, type CameraRecord, type Clock } from './types';
 
@@ -156,6 +158,14 @@ export class CameraManager extends EventEmitter<{ health: [CameraHealth] }> {
         ...(d.name ? { name: d.name } : {}), ...(d.hardware ? { hardware: d.hardware } : {}), ...(d.location ? { location: d.location } : {}),
       })),
     };
+  }
+
+  /** A current JPEG: the camera's snapshot URI, or a frame from its stream. */
+  async snapshot(cameraId: string): Promise<Buffer> {
+    const rt = this.runtimes.get(cameraId);
+    if (!rt) throw new RequestError('not-found', `no camera "${cameraId}" at this site`);
+    const r = rt.record;
+    return snapshot({ rtspUrl: r.streamUri, username: r.username, password: decryptSecret(r.passwordEnc, this.key), ...(r.snapshotUri ? { snapshotUri: r.snapshotUri } : {}) }, { log: this.deps.log });
   }
 
   private recorderCamera(rec: CameraRecord) {

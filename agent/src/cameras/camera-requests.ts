@@ -1,6 +1,7 @@
 import { RequestError, type RequestRouter } from '../hub-link/request-router';
 import { CameraError } from './camera-errors';
 import { cameraInfo, type CameraManager } from './camera-manager';
+import { SnapshotError } from './snapshot';
 
 /** The hub's camera requests, answered by the camera manager; camera failures keep their own code. */
 export function registerCameraRequests(router: RequestRouter, cameras: CameraManager): void {
@@ -19,6 +20,17 @@ export function registerCameraRequests(router: RequestRouter, cameras: CameraMan
   router.on('camera.remove', async ({ cameraId }) => {
     if (!(await cameras.remove(cameraId))) throw new RequestError('not-found', `no camera "${cameraId}" at this site`);
     return { removed: true };
+  });
+
+  router.on('camera.snapshot', async ({ cameraId }) => {
+    try {
+      const jpeg = await cameras.snapshot(cameraId);
+      if (jpeg.length > 1_300_000) throw new RequestError('protocol', 'the snapshot is larger than 1.3 MB');
+      return { jpegBase64: jpeg.toString('base64'), takenAt: new Date().toISOString() };
+    } catch (err) {
+      if (err instanceof SnapshotError) throw new RequestError('unreachable', `no snapshot from the camera: ${err.message}`);
+      throw err;
+    }
   });
 
   router.on('recordings.ranges', async ({ cameraId, from, to }) => {

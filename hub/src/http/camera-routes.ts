@@ -59,6 +59,19 @@ export function cameraRoutes(app: FastifyInstance, deps: { store: HubStore; flee
     }
   });
 
+  app.get('/api/cameras/:cameraId/snapshot', { config: { access: ['admin', 'operator', 'security'] }, schema: { params: CameraParam } }, async (req, reply) => {
+    const { cameraId } = req.params as { cameraId: string };
+    const cam = await cameraAgent(cameraId);
+    if (!cam) return reply.code(404).send({ error: `no camera "${cameraId}"` });
+    try {
+      const r = await deps.agents.request(cam.agentId, 'camera.snapshot', { cameraId }, 15_000);
+      req.log.info({ by: req.user?.username, cameraId }, 'snapshot viewed');
+      return reply.type('image/jpeg').header('cache-control', 'no-store').header('x-taken-at', r.takenAt).send(Buffer.from(r.jpegBase64, 'base64'));
+    } catch (err) {
+      return replyAgentError(reply, err);
+    }
+  });
+
   app.get('/api/cameras/:cameraId/recordings', { config: { access: ['admin', 'operator', 'security'] }, schema: { params: CameraParam, querystring: RangeQuery } }, async (req, reply) => {
     const { cameraId } = req.params as { cameraId: string };
     const { from, to } = req.query as { from: string; to: string };

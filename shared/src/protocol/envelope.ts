@@ -5,8 +5,11 @@ import { Value, type ValueErrorIterator } from '@sinclair/typebox/value';
 /** Bumped only for changes an old peer cannot read. */
 export const PROTOCOL_VERSION = 1;
 
-/** Larger frames are refused by the WebSocket layer before any parsing. */
-export const MAX_MESSAGE_BYTES = 256 * 1024;
+/**
+ * Larger frames are refused by the WebSocket layer before any parsing. Big enough for a
+ * base64 1080p snapshot in a response; recordings never travel as single messages.
+ */
+export const MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
 
 export const Envelope = Type.Object(
   {

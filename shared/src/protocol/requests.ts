@@ -34,6 +34,10 @@ export const AgentRequests = {
     args: Type.Object({ cameraId: Type.String({ maxLength: 64 }) }, { additionalProperties: false }),
     result: Type.Object({ removed: Type.Boolean() }, { additionalProperties: false }),
   },
+  'camera.snapshot': {
+    args: Type.Object({ cameraId: Type.String({ maxLength: 64 }) }, { additionalProperties: false }),
+    result: Type.Object({ jpegBase64: Type.String({ maxLength: 1_800_000 }), takenAt: Type.String() }, { additionalProperties: false }),
+  },
   'recordings.ranges': {
     args: Type.Object({ cameraId: Type.String({ maxLength: 64 }), from: Type.String({ maxLength: 40 }), to: Type.String({ maxLength: 40 }) }, { additionalProperties: false }),
     result: Type.Object({
