@@ -1,4 +1,5 @@
 import { ApiError, api, type SessionUser } from './lib/api';
+import { cameraPage } from './pages/camera';
 import { fleetPage } from './pages/fleet';
 import { passwordPage } from './pages/password';
 import { signInPage } from './pages/sign-in';
@@ -20,7 +21,9 @@ async function route(): Promise<void> {
   who.textContent = user ? `${user.username} (${user.role})` : '';
   if (!user) return signInPage(app, route);
   if (user.mustChangePassword) return passwordPage(app, route);
-  leave = fleetPage(app, user, route);
+  const camera = /^#\/cameras\/([\w.-]+)$/.exec(location.hash);
+  leave = camera?.[1] ? cameraPage(app, camera[1]) : fleetPage(app, user, route);
 }
 
+window.addEventListener('hashchange', () => void route());
 void route();

@@ -20,7 +20,7 @@ export function consoleFiles(app: FastifyInstance, dir: string | undefined): voi
     }
   }
   const index = files.get('index.html');
-  const csp = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
+  const csp = "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
   app.get('/', { config: { access: 'public' } }, (_req, reply) => {
     if (!index) return reply.code(503).type('text/plain').send('The console is not built: run `pnpm build:web`.');
     return reply.header('content-security-policy', csp).type(index.type).send(index.body);

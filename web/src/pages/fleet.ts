@@ -70,7 +70,7 @@ export function fleetPage(root: HTMLElement, user: SessionUser, signedOut: () =>
 
 function cameraTable(list: CameraView[]): HTMLElement {
   const rows = list.map((c) => h('tr', { 'data-camera': c.info.id, class: c.current ? '' : 'stale' },
-    h('td', {}, c.info.name),
+    h('td', {}, h('a', { href: `#/cameras/${encodeURIComponent(c.info.id)}` }, c.info.name)),
     h('td', {}, h('span', { class: `state ${c.health.state}`, 'data-testid': 'camera-state' }, c.health.state)),
     h('td', { 'data-testid': 'camera-reason' }, c.health.reason ?? ''),
     h('td', {}, ago(c.health.since)),

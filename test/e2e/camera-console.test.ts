@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Agent } from '@sargs/agent';
+import type { RunningHub } from '@sargs/hub';
+import type { Page } from 'playwright-core';
+import { SimulatedCamera } from '../sim/camera/index';
+import { launchChromium } from '../support/browser';
+import type { HubClient } from '../support/hub-client';
+import { ADMIN_PASSWORD, hubWithAdmin, testAgent } from '../support/in-process';
+import { tempDir } from '../support/paths';
+import { waitFor } from '../support/wait';
+
+describe('camera pages in a real browser', () => {
+  const hubDir = tempDir('hub');
+  const agentDir = tempDir('agent');
+  let hub: RunningHub;
+  let admin: HubClient;
+  let agent: Agent;
+  let cam: SimulatedCamera;
+  let page: Page;
+  let closeBrowser: () => Promise<void>;
+  let cameraId: string;
+
+  beforeAll(async () => {
+    ({ hub, admin } = await hubWithAdmin(hubDir.path));
+    const site = await admin.createSite('Browser parish');
+    ({ agent } = await testAgent(hub.url, site.enrolmentToken, agentDir.path, { recordings: { segmentSeconds: 4 } }));
+    cam = await SimulatedCamera.start({ name: 'Yard', username: 'admin', password: 'yard-secret' });
+    await waitFor('agent online', async () => (await admin.agent(site.agent.id))?.online);
+    cameraId = (await admin.json<{ id: string }>('POST', `/api/sites/${site.site.id}/cameras`, { url: cam.deviceServiceUrl, username: 'admin', password: 'yard-secret', name: 'Depot yard' })).id;
+    const b = await launchChromium();
+    closeBrowser = b.close;
+    page = await b.context.newPage();
+  });
+  afterAll(async () => {
+    await closeBrowser?.();
+    await agent?.stop();
+    await cam?.stop();
+    await hub?.close();
+    hubDir.remove();
+    agentDir.remove();
+  });
+
+  it('lists the camera with its state, and its page shows a snapshot and the camera going offline and back live', async () => {
+    await page.goto(hub.url);
+    await page.fill('#sign-in [name=username]', 'admin');
+    await page.fill('#sign-in [name=password]', ADMIN_PASSWORD);
+    await page.click('#sign-in button');
+    const row = page.locator(`tr[data-camera="${cameraId}"]`);
+    await expect.poll(() => row.locator('[data-testid=camera-state]').textContent(), { timeout: 20_000 }).toBe('online');
+
+    await row.locator('a').click();
+    await expect.poll(() => page.locator('h2').first().textContent()).toBe('Depot yard');
+    await expect.poll(() => page.locator('[data-testid=snapshot]').evaluate((img: HTMLImageElement) => img.naturalWidth), { timeout: 20_000 }).toBe(640);
+    await expect.poll(() => page.locator('[data-testid=camera-state]').textContent()).toBe('online');
+
+    await cam.stopStream();
+    await expect.poll(() => page.locator('[data-testid=camera-state]').textContent(), { timeout: 10_000 }).toBe('offline');
+    await expect.poll(() => page.locator('[data-testid=changes] li').first().textContent()).toMatch(/offline/);
+    await cam.startStream();
+    await expect.poll(() => page.locator('[data-testid=camera-state]').textContent(), { timeout: 30_000 }).toBe('online');
+    await expect.poll(() => page.locator('[data-testid=timeline] .recorded').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+  });
+});

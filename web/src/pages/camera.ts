@@ -1,0 +1,95 @@
+import type { CameraHealth, CameraView } from '@sargs/shared/protocol/index';
+import { api } from '../lib/api';
+import { h } from '../lib/dom';
+import { LiveLink } from '../lib/live';
+
+const linkLabel = document.getElementById('link') as HTMLElement;
+const DAY_MS = 86_400_000;
+
+interface Ranges { ranges: { start: string; end: string }[]; gaps: { start: string; end: string }[]; bytes: number }
+interface History { from: string; initial: CameraHealth | null; changes: CameraHealth[] }
+
+const time = (iso: string) => new Date(iso).toLocaleString();
+
+/** A 24-hour bar: recorded stretches filled, gaps empty, so a missing hour is visible at a glance. */
+function timeline(r: Ranges, from: number, to: number): HTMLElement {
+  const span = to - from;
+  const bar = h('div', { class: 'timeline', 'data-testid': 'timeline', role: 'img', 'aria-label': 'recorded time over the last 24 hours' });
+  for (const x of r.ranges) {
+    const a = Math.max(from, Date.parse(x.start));
+    const b = Math.min(to, Date.parse(x.end));
+    if (b <= a) continue;
+    const seg = h('span', { class: 'recorded', title: `${time(x.start)} – ${time(x.end)}` });
+    seg.style.left = `${((a - from) / span) * 100}%`;
+    seg.style.width = `${Math.max(0.2, ((b - a) / span) * 100)}%`;
+    bar.append(seg);
+  }
+  return bar;
+}
+
+/** One camera: live state, the latest picture, recent state changes and what was recorded. */
+export function cameraPage(root: HTMLElement, cameraId: string): () => void {
+  const state = h('p', { class: 'camera-state' }, 'Waiting for the hub…');
+  const img = h('img', { alt: 'latest snapshot', class: 'snapshot', 'data-testid': 'snapshot' }) as HTMLImageElement;
+  const snapNote = h('p', { class: 'note' });
+  const changes = h('ol', { class: 'changes', 'data-testid': 'changes' });
+  const recorded = h('div', {});
+  const title = h('h2', {}, 'Camera');
+
+  const loadSnapshot = () => {
+    snapNote.textContent = 'Fetching a snapshot…';
+    fetch(`/api/cameras/${encodeURIComponent(cameraId)}/snapshot`, { credentials: 'same-origin' }).then(async (res) => {
+      if (!res.ok) throw new Error(((await res.json().catch(() => ({}))) as { error?: string }).error ?? `HTTP ${res.status}`);
+      const old = img.src;
+      img.src = URL.createObjectURL(await res.blob());
+      if (old.startsWith('blob:')) URL.revokeObjectURL(old);
+      snapNote.textContent = `Taken ${time(res.headers.get('x-taken-at') ?? new Date().toISOString())}`;
+    }).catch((err: Error) => { snapNote.textContent = `No snapshot: ${err.message}`; });
+  };
+
+  const loadHistory = () => {
+    const to = Date.now();
+    const from = to - DAY_MS;
+    api<History>('GET', `/api/cameras/${encodeURIComponent(cameraId)}/history?days=7`).then((hist) => {
+      changes.replaceChildren(...hist.changes.slice(-20).reverse().map((c) => h('li', {}, `${time(c.since)}: ${c.state}${c.reason ? ` (${c.reason})` : ''}`)));
+      if (!hist.changes.length) changes.replaceChildren(h('li', {}, 'No changes in the last 7 days.'));
+    }).catch((err: Error) => changes.replaceChildren(h('li', {}, err.message)));
+    api<Ranges>('GET', `/api/cameras/${encodeURIComponent(cameraId)}/recordings?from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}`).then((r) => {
+      recorded.replaceChildren(
+        timeline(r, from, to),
+        h('p', {}, `${(r.bytes / 1e6).toFixed(1)} MB recorded in the last 24 hours.`),
+        r.gaps.length
+          ? h('ul', { 'data-testid': 'gaps' }, ...r.gaps.map((g) => h('li', {}, `Gap ${time(g.start)} – ${time(g.end)}`)))
+          : h('p', {}, 'No gaps.'));
+    }).catch((err: Error) => recorded.replaceChildren(h('p', { class: 'error' }, err.message)));
+  };
+
+  const show = (c: CameraView) => {
+    title.textContent = c.info.name;
+    const hh = c.health;
+    state.replaceChildren(
+      h('span', { class: `state ${hh.state}`, 'data-testid': 'camera-state' }, hh.state),
+      ` ${hh.reason ? `(${hh.reason}) ` : ''}since ${time(hh.since)}${hh.detail ? ` — ${hh.detail}` : ''}${c.current ? '' : ' — last known, the site agent is offline'}`);
+  };
+
+  const link = new LiveLink((m) => {
+    if (m.type === 'fleet.snapshot') {
+      const c = m.body.cameras.find((x) => x.info.id === cameraId);
+      if (c) show(c); else state.textContent = 'This camera is not known to the hub.';
+    } else if (m.type === 'camera.changed' && m.body.info.id === cameraId) {
+      show(m.body);
+      loadHistory();
+    }
+  }, (s) => { linkLabel.textContent = s === 'live' ? '● live' : s === 'reconnecting' ? '○ reconnecting…' : ''; linkLabel.dataset.state = s; });
+  link.start();
+
+  root.replaceChildren(h('div', {},
+    h('p', {}, h('a', { href: '#/' }, '← Sites and agents')),
+    title, state,
+    h('section', { class: 'card' }, h('h3', {}, 'Latest picture'), img, snapNote, h('button', { type: 'button', onclick: loadSnapshot }, 'Refresh')),
+    h('section', { class: 'card' }, h('h3', {}, 'Recorded, last 24 hours'), recorded),
+    h('section', { class: 'card' }, h('h3', {}, 'State changes, last 7 days'), changes)));
+  loadSnapshot();
+  loadHistory();
+  return () => { link.stop(); linkLabel.textContent = ''; };
+}
