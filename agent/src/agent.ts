@@ -12,6 +12,7 @@ import type { AgentConfig } from './config';
 import { HubLink } from './hub-link/hub-link';
 import { Outbox } from './hub-link/outbox';
 import { RequestRouter } from './hub-link/request-router';
+import { StreamSender } from './hub-link/stream-sender';
 import { AGENT_VERSION } from './version';
 
 export interface AgentOptions {
@@ -73,7 +74,7 @@ export class Agent {
       await db.close();
       throw err;
     }
-    registerCameraRequests(router, cameras);
+    registerCameraRequests(router, cameras, new StreamSender(link));
     // Every (re)connection starts with the full camera list: the hub may have missed changes.
     link.on('welcome', () => cameras?.pushLive());
     const agent = new Agent(config, db, outbox, link, cameras, log, clock);

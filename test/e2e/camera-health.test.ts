@@ -1,10 +1,14 @@
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from '@sargs/agent';
 import type { RunningHub } from '@sargs/hub';
 import type { CameraView } from '@sargs/shared';
 import WebSocket from 'ws';
 import { SimulatedCamera } from '../sim/camera/index';
+import { run } from '../sim/camera/test-helpers';
 import type { HubClient } from '../support/hub-client';
 import { hubWithAdmin, testAgent } from '../support/in-process';
 import { tempDir } from '../support/paths';
@@ -101,6 +105,43 @@ describe('camera onboarding and health through the hub', () => {
 
     const history = await admin.json<{ changes: { state: string; reason: string | null }[] }>('GET', `/api/cameras/${id}/history`);
     expect(history.changes.map((c) => c.state)).toEqual(expect.arrayContaining(['online', 'offline']));
+  });
+
+  it('exports a range spanning three segments through the hub as one playable MP4 with its SHA-256', async () => {
+    const id = agent.cameras.list()[0]!.info.id;
+    const segs = await waitFor('four segments in a row', async () => {
+      const all = (await agent.cameras.index.all(id)).filter((s) => Date.parse(s.start) > Date.now() - 10 * 60_000);
+      for (let i = 0; i + 3 < all.length; i++) {
+        const run4 = all.slice(i, i + 4);
+        if (run4.every((s, k) => k === 0 || Math.abs(Date.parse(s.start) - Date.parse(run4[k - 1]!.end)) < 1500)) return run4;
+      }
+      return undefined;
+    }, 60_000);
+    // From inside the first segment to inside the third: three files are cut and joined.
+    const from = new Date(Date.parse(segs[0]!.start) + 1000);
+    const to = new Date(Date.parse(segs[2]!.end) - 1000);
+    const res = await fetch(`${hub.url}/api/cameras/${id}/export?from=${from.toISOString()}&to=${to.toISOString()}&reason=${encodeURIComponent('incident 2026-117 at the gate')}`, { headers: { cookie: admin.cookie! } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('video/mp4');
+    const body = Buffer.from(await res.arrayBuffer());
+    expect(body.length).toBe(Number(res.headers.get('content-length')));
+    expect(createHash('sha256').update(body).digest('hex')).toBe(res.headers.get('x-content-sha256'));
+    const file = join(agentDir.path, 'export.mp4');
+    writeFileSync(file, body);
+    const probe = await run('/usr/bin/ffprobe', ['-v', 'error', '-show_entries', 'format=duration:stream=codec_name', '-of', 'json', file]);
+    expect(probe.code, probe.stderr).toBe(0);
+    const parsed = JSON.parse(probe.stdout) as { format: { duration: string }; streams: { codec_name: string }[] };
+    expect(parsed.streams[0]?.codec_name).toBe('h264');
+    const wanted = (to.getTime() - from.getTime()) / 1000;
+    // Cut at keyframes: it may start up to one keyframe interval (2 s) early.
+    expect(Number(parsed.format.duration)).toBeGreaterThanOrEqual(wanted - 0.5);
+    expect(Number(parsed.format.duration)).toBeLessThanOrEqual(wanted + 2.5);
+
+    const noReason = await admin.request('GET', `/api/cameras/${id}/export?from=${from.toISOString()}&to=${to.toISOString()}`);
+    expect(noReason.status).toBe(400);
+    const nothing = await admin.request('GET', `/api/cameras/${id}/export?from=2020-01-01T00:00:00Z&to=2020-01-01T00:10:00Z&reason=nothing-there`);
+    expect(nothing.status).toBe(404);
+    expect((nothing.body as { error: string }).error).toMatch(/no footage/);
   });
 
   it('a camera whose password was changed behind our back shows as unauthorized', async () => {

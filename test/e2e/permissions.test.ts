@@ -31,6 +31,7 @@ const EXPECTED: Record<string, Access> = {
   'GET /api/cameras/:cameraId/history': ['admin', 'operator'],
   'GET /api/cameras/:cameraId/recordings': ['admin', 'operator', 'security'],
   'GET /api/cameras/:cameraId/snapshot': ['admin', 'operator', 'security'],
+  'GET /api/cameras/:cameraId/export': ['admin', 'security'],
   'DELETE /api/cameras/:cameraId': ['admin', 'operator'],
   'GET /api/sites/:siteId/discovery': ['admin', 'operator'],
   'POST /api/sites/:siteId/cameras': ['admin', 'operator'],

@@ -119,6 +119,8 @@ export class CameraManager extends EventEmitter<{ health: [CameraHealth] }> {
   }
 
   get count(): number { return this.runtimes.size; }
+  get recordingsDir(): string { return this.deps.settings.recordingsDir; }
+  get log(): Logger { return this.deps.log; }
   runtime(cameraId: string): CameraRuntime | undefined { return this.runtimes.get(cameraId); }
 
   /** Onboards (or updates) a camera and starts recording it. Camera errors propagate unchanged. */

@@ -33,6 +33,11 @@ export interface ExportDeps {
   timeoutMs?: number;
   signal?: AbortSignal;
   log?: Logger;
+  /**
+   * Called with the clip's hash and size before its first byte is written, so a requester
+   * can announce them (HTTP headers) ahead of the body. Costs one extra read of the clip.
+   */
+  beforeStream?: (info: ExportResult) => Promise<void>;
 }
 
 export interface ExportResult {
@@ -91,6 +96,8 @@ export async function exportRange(req: ExportRequest, out: Writable, deps: Expor
       '-map', '0', '-c', 'copy', '-movflags', '+faststart', '-y', clip,
     ], deps.timeoutMs ?? 15 * 60_000, deps.signal);
     const durationS = await probeDuration(ffprobe, clip);
+    const meta = { startsAt: new Date(cut.startsAtMs).toISOString(), gaps, segments: present.length, durationS };
+    if (deps.beforeStream) await deps.beforeStream({ ...meta, ...(await hashFile(clip)) });
     const { sha256, bytes } = await streamHashed(clip, out, deps.signal);
     deps.log?.info({ cameraId: req.cameraId, from: req.from, to: req.to, segments: present.length, bytes, durationS, ms: Date.now() - started, sha256 }, 'export written');
     return { sha256, bytes, durationS, startsAt: new Date(cut.startsAtMs).toISOString(), gaps, segments: present.length };
@@ -167,6 +174,16 @@ async function streamHashed(file: string, out: Writable, signal?: AbortSignal): 
     },
   });
   await pipeline(createReadStream(file), tap, out, signal ? { signal } : {});
+  return { sha256: hash.digest('hex'), bytes };
+}
+
+async function hashFile(file: string): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    bytes += chunk.length;
+  }
   return { sha256: hash.digest('hex'), bytes };
 }
 

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CameraHealth, CameraInfo } from './cameras';
-import { Request, Response } from './requests';
+import { Request, Response, StreamStart } from './requests';
 
 /** WebSocket path on the hub where agents dial in. */
 export const AGENT_WS_PATH = '/agent/ws';
@@ -64,6 +64,7 @@ export const AgentToHub = {
   cameras: CameraList,
   event: AgentEvent,
   response: Response,
+  'stream.start': StreamStart,
   error: ProtocolError,
 };
 
