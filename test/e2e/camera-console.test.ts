@@ -16,6 +16,7 @@ describe('camera pages in a real browser', () => {
   let admin: HubClient;
   let agent: Agent;
   let cam: SimulatedCamera;
+  let second: SimulatedCamera;
   let page: Page;
   let closeBrowser: () => Promise<void>;
   let cameraId: string;
@@ -25,6 +26,7 @@ describe('camera pages in a real browser', () => {
     const site = await admin.createSite('Browser parish');
     ({ agent } = await testAgent(hub.url, site.enrolmentToken, agentDir.path, { recordings: { segmentSeconds: 4 } }));
     cam = await SimulatedCamera.start({ name: 'Yard', username: 'admin', password: 'yard-secret' });
+    second = await SimulatedCamera.start({ name: 'Door', username: 'admin', password: 'door-secret' });
     await waitFor('agent online', async () => (await admin.agent(site.agent.id))?.online);
     cameraId = (await admin.json<{ id: string }>('POST', `/api/sites/${site.site.id}/cameras`, { url: cam.deviceServiceUrl, username: 'admin', password: 'yard-secret', name: 'Depot yard' })).id;
     const b = await launchChromium();
@@ -35,16 +37,31 @@ describe('camera pages in a real browser', () => {
     await closeBrowser?.();
     await agent?.stop();
     await cam?.stop();
+    await second?.stop();
     await hub?.close();
     hubDir.remove();
     agentDir.remove();
   });
 
-  it('lists the camera with its state, and its page shows a snapshot and the camera going offline and back live', async () => {
+  it('adds a camera from the console by address, and a wrong password is explained', async () => {
     await page.goto(hub.url);
     await page.fill('#sign-in [name=username]', 'admin');
     await page.fill('#sign-in [name=password]', ADMIN_PASSWORD);
     await page.click('#sign-in button');
+    await page.click('details.camera-tools summary');
+    await page.fill('form.add-camera [name=url]', second.deviceServiceUrl);
+    await page.fill('form.add-camera [name=name]', 'Back door');
+    await page.fill('form.add-camera [name=username]', 'admin');
+    await page.fill('form.add-camera [name=password]', 'not it');
+    await page.click('form.add-camera button');
+    await expect.poll(() => page.textContent('details.camera-tools [role=status]'), { timeout: 20_000 }).toMatch(/refused the username or password/);
+    await page.fill('form.add-camera [name=password]', 'door-secret');
+    await page.click('form.add-camera button');
+    await expect.poll(() => page.textContent('details.camera-tools [role=status]'), { timeout: 20_000 }).toMatch(/Added "Back door"/);
+    await expect.poll(() => page.locator('tr[data-camera] a', { hasText: 'Back door' }).count(), { timeout: 20_000 }).toBe(1);
+  });
+
+  it('lists the camera with its state, and its page shows a snapshot and the camera going offline and back live', async () => {
     const row = page.locator(`tr[data-camera="${cameraId}"]`);
     await expect.poll(() => row.locator('[data-testid=camera-state]').textContent(), { timeout: 20_000 }).toBe('online');
 

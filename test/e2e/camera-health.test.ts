@@ -154,4 +154,14 @@ describe('camera onboarding and health through the hub', () => {
     await cam.setPassword('gate-secret');
     await waitFor('online again with the right password', () => watch.latest(id)?.view.health.state === 'online', 20_000);
   });
+
+  it('a camera whose clock drifts shows as degraded, clock-skew, while it keeps recording', async () => {
+    const id = agent.cameras.list()[0]!.info.id;
+    await waitFor('online', () => watch.latest(id)?.view.health.state === 'online', 30_000);
+    await cam.skewClock(90_000);
+    await waitFor('clock-skew', () => watch.latest(id)?.view.health.reason === 'clock-skew', 20_000);
+    expect(watch.latest(id)?.view.health, JSON.stringify(watch.latest(id)?.view.health)).toMatchObject({ state: 'degraded', detail: expect.stringMatching(/(89|90)\.\d s off/) });
+    await cam.skewClock(0);
+    await waitFor('online again', () => watch.latest(id)?.view.health.state === 'online', 20_000);
+  });
 });

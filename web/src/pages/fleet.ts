@@ -2,6 +2,7 @@ import type { AgentView, CameraView, FleetSnapshot, SiteView } from '@sargs/shar
 import { api, type SessionUser } from '../lib/api';
 import { formValues, h } from '../lib/dom';
 import { LiveLink } from '../lib/live';
+import { siteCameraTools } from './site-cameras';
 
 const linkLabel = document.getElementById('link') as HTMLElement;
 
@@ -18,6 +19,13 @@ export function fleetPage(root: HTMLElement, user: SessionUser, signedOut: () =>
   const sites = new Map<string, SiteView>();
   const agents = new Map<string, AgentView>();
   const cameras = new Map<string, CameraView>();
+  // Kept across re-renders, so a half-typed camera address survives a live update.
+  const tools = new Map<string, HTMLElement>();
+  const toolsFor = (siteId: string) => {
+    let t = tools.get(siteId);
+    if (!t) { t = siteCameraTools(siteId); tools.set(siteId, t); }
+    return t;
+  };
   const list = h('div', { id: 'fleet' });
 
   const render = () => {
@@ -37,7 +45,8 @@ export function fleetPage(root: HTMLElement, user: SessionUser, signedOut: () =>
         rows.length
           ? h('table', {}, h('thead', {}, h('tr', {}, ...['Agent', 'State', 'Last seen', 'Version', 'Host'].map((t) => h('th', {}, t)))), h('tbody', {}, ...rows))
           : h('p', {}, 'No agents yet.'),
-        siteCameras.length ? cameraTable(siteCameras) : null);
+        siteCameras.length ? cameraTable(siteCameras) : null,
+        user.role === 'admin' || user.role === 'operator' ? toolsFor(site.id) : null);
     });
     list.replaceChildren(...(sections.length ? sections : [h('p', {}, 'No sites yet.')]));
   };
