@@ -21,12 +21,14 @@ export interface MediaFiles {
 
 export async function ensureMediaFiles(video: VideoFormat = DEFAULT_VIDEO, cacheDir = CACHE_DIR): Promise<MediaFiles> {
   await mkdir(cacheDir, { recursive: true });
-  const tag = `${video.width}x${video.height}-${video.fps}fps-gop${video.gop}-${video.bitrateKbps}k`;
+  const noise = video.noise ? `-noise${video.noise}` : '';
+  const tag = `${video.width}x${video.height}-${video.fps}fps-gop${video.gop}-${video.bitrateKbps}k${noise}`;
   const clip = join(cacheDir, `camera-${tag}-${CLIP_SECONDS}s.h264`);
   const snapshot = join(cacheDir, `camera-${video.width}x${video.height}.jpg`);
   await Promise.all([
     ensureFile(clip, (out) => [
       '-f', 'lavfi', '-i', `testsrc=size=${video.width}x${video.height}:rate=${video.fps}:duration=${CLIP_SECONDS}`,
+      ...(video.noise ? ['-vf', `noise=alls=${video.noise}:allf=t`] : []),
       '-c:v', 'libx264', '-profile:v', 'baseline', '-pix_fmt', 'yuv420p', '-bf', '0',
       // Fixed GOP with no scene-cut keyframes, so keyframes come every gop frames, also across the loop point.
       '-g', String(video.gop), '-keyint_min', String(video.gop), '-sc_threshold', '0',

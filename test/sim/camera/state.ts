@@ -6,7 +6,13 @@ export interface VideoFormat {
   fps: number;
   /** Frames between keyframes. */
   gop: number;
+  /** The encoder's target and ceiling; the plain test pattern compresses far below it (a 1080p clip at 4000 comes out near 0.6 Mbit/s). */
   bitrateKbps: number;
+  /**
+   * Strength (1–100) of ffmpeg's temporal noise filter over the test pattern, so the encoder needs
+   * the whole bitrate, as a real sensor's noise does. Absent: the plain pattern (the default clip).
+   */
+  noise?: number;
 }
 
 /** Everything the ONVIF and discovery services answer from; mutable so tests can change it live. */
