@@ -1,20 +1,12 @@
 // WS-Discovery end to end. Probes are multicast, so they run only inside a network namespace made
 // for this test (loopback only, multicast routed to lo): nothing can leak onto a real network.
-import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../sim/camera/test-helpers';
+import { TestNamespace, isRoot } from '../support/netns';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const TSX = join(here, '..', '..', 'node_modules', '.bin', 'tsx');
 const PROBE_SCRIPT = join(here, '..', 'sim', 'camera', 'discovery-probe.ts');
-const isRoot = process.getuid?.() === 0;
-
-async function ip(...args: string[]): Promise<void> {
-  const res = await run('ip', args);
-  if (res.code !== 0) throw new Error(`ip ${args.join(' ')} failed: ${res.stderr.trim()}`);
-}
 
 interface Found { endpointReference: string; xaddrs: string; scopes: string; types: string; relatesTo?: string }
 interface ProbeReport {
@@ -28,23 +20,14 @@ if (!isRoot) {
 }
 
 describe.skipIf(!isRoot)('WS-Discovery inside a network namespace', () => {
-  const ns = `sargs-disc-${randomBytes(4).toString('hex')}`;
-  let created = false;
+  let ns: TestNamespace | undefined;
 
-  beforeAll(async () => {
-    await ip('netns', 'add', ns);
-    created = true;
-    await ip('-n', ns, 'link', 'set', 'lo', 'up', 'multicast', 'on');
-    await ip('-n', ns, 'route', 'add', '239.0.0.0/8', 'dev', 'lo');
-  });
-
-  afterAll(async () => {
-    // Processes inside were started by `ip netns exec` and have exited (or were killed) by now.
-    if (created) await ip('netns', 'del', ns);
-  });
+  beforeAll(async () => { ns = await TestNamespace.create('disc'); });
+  // Processes inside were started by `ip netns exec` and have exited (or were killed) by now.
+  afterAll(async () => { await ns?.remove(); });
 
   it('the onvif library and a SOAP 1.1 probe find every simulated camera', async () => {
-    const res = await run('ip', ['netns', 'exec', ns, TSX, PROBE_SCRIPT], 45_000);
+    const res = await ns!.runScript(PROBE_SCRIPT);
     expect(res.code, res.stderr).toBe(0);
     const report = JSON.parse(res.stdout.trim().split('\n').at(-1) ?? '{}') as ProbeReport;
     expect(report.cameras).toHaveLength(2);
