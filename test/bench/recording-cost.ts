@@ -3,6 +3,7 @@
 // Measures the agent process's own CPU and RSS, its ffmpeg children's CPU, the bare ffmpegs'
 // CPU, and the GStreamer RTSP servers' CPU, over the same window, from /proc.
 // Run: pnpm exec tsx test/bench/recording-cost.ts [seconds=60] [counts=4,16,32] [warmupSeconds=5]
+// (BENCH_AGENT_NODE_ARGS adds node flags to the agent child, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'.)
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -20,6 +21,8 @@ const COUNTS = (process.argv[3] ?? '4,16,32').split(',').map(Number);
 const WARMUP_S = Number(process.argv[4] ?? 5);
 // The plain test pattern compresses to ~0.6 Mbit/s at 1080p; noise makes the encoder use the whole 4 Mbit/s.
 const VIDEO: VideoFormat = { width: 1920, height: 1080, fps: 25, gop: 50, bitrateKbps: 4000, noise: 10 };
+/** Extra node flags for the agent child, e.g. BENCH_AGENT_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to see where its CPU goes. */
+const AGENT_NODE_ARGS = (process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const USER = 'admin';
 const PASSWORD = 'bench-secret';
 /** The recorder's production settings (config defaults, recorder DEFAULT_TUNING). */
@@ -100,7 +103,7 @@ async function runAgentPhase(n: number, cams: SimulatedCamera[]) {
     cameras: cams.slice(0, n).map((c) => ({ url: c.deviceServiceUrl, username: USER, password: PASSWORD })),
   };
   const child = fork(join(repoRoot, 'test', 'bench', 'recording-agent.ts'), [JSON.stringify(job)], {
-    cwd: repoRoot, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    cwd: repoRoot, execArgv: ['--import', 'tsx', ...AGENT_NODE_ARGS], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   try {
     const ready = await nextMessage<RecordingReady>(child, 'ready', 120_000);

@@ -184,7 +184,9 @@ export class CameraManager extends EventEmitter<{ health: [CameraHealth] }> {
       clock: this.clock, log, health: { ...DEFAULT_HEALTH, ...this.deps.settings.health }, probeIntervalMs: this.deps.settings.probeIntervalMs,
       ...(this.deps.prober ? { prober: this.deps.prober } : {}),
     });
-    recorder.on('segment', () => this.retention.pressure());
+    recorder.on('segment', () => {
+      this.retention.segmentWritten().catch((err: unknown) => log.warn({ err }, 'checking free space failed'));
+    });
     this.runtimes.set(rec.id, rt);
     recorder.start();
     void rt.runProbe(true);

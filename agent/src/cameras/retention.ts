@@ -1,12 +1,12 @@
 import { EventEmitter } from 'node:events';
 import { rmdir, unlink } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { DiskSpace } from './disk-space';
 import type { HoldChecker } from './legal-holds';
 import { EPOCH_ISO, segmentFile, type SegmentKey, type SegmentStore } from './segment-store';
 import type { Clock, Segment } from './types';
+import { Waker } from '../util/waker';
 
 /** EDPB Guidelines 3/2019 ¶121: beyond 72 h the controller must justify keeping footage. */
 export const DEFAULT_MAX_AGE_HOURS = 72;
@@ -80,7 +80,7 @@ export class RetentionSweeper extends EventEmitter<RetentionEvents> {
   private policy: Settings;
   private abort = new AbortController();
   private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  private readonly waker = new Waker();
   private pending = false;
   private sweeping: Promise<unknown> = Promise.resolve();
   private low = false;
@@ -99,7 +99,7 @@ export class RetentionSweeper extends EventEmitter<RetentionEvents> {
   /** Resolves once the loop has ended (after the sweep in progress, if any, has finished its current file). */
   async stop(): Promise<void> {
     this.abort.abort();
-    this.wake?.();
+    this.waker.wake();
     await this.loop;
     this.loop = undefined;
     this.abort = new AbortController(); // so sweepOnce() still works on a stopped sweeper
@@ -117,6 +117,15 @@ export class RetentionSweeper extends EventEmitter<RetentionEvents> {
     this.poke();
   }
 
+  /**
+   * Called when a segment is finished: one statfs, and a sweep at once only when free space
+   * is within 10 % of the floor, so a healthy disk costs no sweep per segment.
+   */
+  async segmentWritten(): Promise<void> {
+    const usage = await this.deps.diskSpace.usage(this.deps.root);
+    if (this.low || usage.freeBytes < this.floorBytes(usage.totalBytes) * 1.1) this.poke();
+  }
+
   /** One sweep; concurrent calls run one after another. */
   sweepOnce(): Promise<SweepReport> {
     const run = this.sweeping.then(() => this.sweep(this.abort.signal));
@@ -126,7 +135,7 @@ export class RetentionSweeper extends EventEmitter<RetentionEvents> {
 
   private poke(): void {
     this.pending = true;
-    this.wake?.();
+    this.waker.wake();
   }
 
   private async run(signal: AbortSignal): Promise<void> {
@@ -138,11 +147,7 @@ export class RetentionSweeper extends EventEmitter<RetentionEvents> {
         this.deps.log.error({ err }, 'retention sweep failed');
       }
       if (signal.aborted || this.pending) continue;
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-        sleep(this.policy.intervalMs, undefined, { signal }).then(resolve, resolve);
-      });
-      this.wake = undefined;
+      await this.waker.sleep(this.policy.intervalMs, signal);
     }
   }
 

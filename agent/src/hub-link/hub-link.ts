@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   AGENT_WS_PATH, AgentCloseCode, AgentToHub, HubToAgent, MAX_MESSAGE_BYTES, backoffDelay, createDecoder, envelope,
   type AgentEvent, type Message,
@@ -7,6 +6,7 @@ import {
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import type { Outbox } from './outbox';
+import { Waker } from '../util/waker';
 import type { RequestRouter } from './request-router';
 
 const decode = createDecoder(HubToAgent);
@@ -52,7 +52,7 @@ export interface HubLinkEvents {
 export class HubLink extends EventEmitter<HubLinkEvents> {
   private abort = new AbortController();
   private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  private readonly waker = new Waker();
   private ws: WebSocket | undefined;
   private cursor = 0;
   private acked = 0;
@@ -79,7 +79,7 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
   async stop(): Promise<void> {
     this.abort.abort();
     this.ws?.close(1001, 'agent stopping');
-    this.wake?.();
+    this.waker.wake();
     await this.loop;
     this.loop = undefined;
     this.setState('stopped');
@@ -89,7 +89,7 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
   reload(settings: HubLinkSettings): void {
     this.settings = settings;
     this.ws?.close(1012, 'agent configuration changed');
-    this.wake?.();
+    this.waker.wake();
   }
 
   private setState(s: LinkState, detail?: string): void {
@@ -105,11 +105,7 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
       attempt = welcomed ? 0 : attempt + 1;
       const delay = backoffDelay(attempt, { baseMs: this.settings.backoffBaseMs ?? 1000, maxMs: this.settings.backoffMaxMs ?? 30_000, random: this.deps.random });
       this.deps.log.info({ delayMs: delay, attempt }, 'reconnecting to hub later');
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-        sleep(delay, undefined, { signal }).then(resolve, resolve);
-      });
-      this.wake = undefined;
+      await this.waker.sleep(delay, signal);
     }
   }
 

@@ -1,0 +1,31 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/**
+ * The wait in a long-running loop: until the interval passes, someone calls wake()
+ * (settings changed, work arrived) or the loop's signal aborts. Whichever comes first,
+ * the timer and the abort listener are removed, so a loop woken often leaks nothing.
+ */
+export class Waker {
+  private wakeFn: (() => void) | undefined;
+
+  async sleep(ms: number, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
+    const timer = new AbortController();
+    const onAbort = () => timer.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await new Promise<void>((resolve) => {
+        this.wakeFn = resolve;
+        sleep(ms, undefined, { signal: timer.signal }).then(resolve, resolve);
+      });
+    } finally {
+      this.wakeFn = undefined;
+      timer.abort();
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  wake(): void {
+    this.wakeFn?.();
+  }
+}
