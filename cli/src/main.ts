@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { agentCommand } from './commands/agent';
+import { auditCommand } from './commands/audit';
 import { cameraCommand } from './commands/camera';
 import { demoCommand } from './commands/demo';
 import { hubCommand } from './commands/hub';
@@ -16,6 +17,7 @@ program.addCommand(agentCommand());
 program.addCommand(demoCommand());
 program.addCommand(userCommand());
 program.addCommand(cameraCommand());
+program.addCommand(auditCommand());
 
 // Subcommands added with addCommand do not inherit these settings: apply them everywhere,
 // so a usage mistake anywhere ends with a message and exit code 2, never process.exit(1) mid-way.

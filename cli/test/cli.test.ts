@@ -53,4 +53,10 @@ describe('the sargs command line', () => {
     r = sargs('agent', '--config', join(dir, 'notoken.yaml'));
     expect(r.err).toMatch(/"hub\.enrolmentToken" .* is required/);
   });
+
+  it('the production bundle (pnpm build) runs without a TypeScript loader', () => {
+    const r = spawnSync(process.execPath, [join(repoRoot, 'cli/dist/sargs.mjs'), 'agent', '--help'], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Usage: sargs agent');
+  });
 });

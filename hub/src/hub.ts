@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { ensureFirstAdmin } from './auth/users';
+import type { AlertSettingsInput } from './alerts/settings';
 import { buildServer, type HubServer } from './server';
 import { HubStore } from './store/hub-store';
 
@@ -14,6 +15,8 @@ export interface HubOptions {
   logger?: Logger;
   /** Called once, at the very first start, with the admin's one-time password. */
   onFirstAdmin?: (password: string) => void;
+  /** Alert rules and channels (webhooks, e-mail); defaults apply to what is left out. */
+  alerts?: AlertSettingsInput;
 }
 
 export interface RunningHub extends HubServer {
@@ -28,7 +31,7 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
   const store = await HubStore.open(join(opts.dataDir, 'hub.db'));
   const firstPassword = await ensureFirstAdmin(store);
   if (firstPassword) opts.onFirstAdmin?.(firstPassword);
-  const server = await buildServer({ store, logger, consoleDir: opts.consoleDir, secureCookies: opts.secureCookies });
+  const server = await buildServer({ store, logger, consoleDir: opts.consoleDir, secureCookies: opts.secureCookies, alerts: opts.alerts });
   const address = await server.app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 8080 });
   const url = address.replace('[::1]', 'localhost');
   return {

@@ -1,15 +1,22 @@
 import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
 import websocket from '@fastify/websocket';
 import { MAX_MESSAGE_BYTES } from '@sargs/shared';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { AgentGateway } from './agents/agent-gateway';
+import { AlertEngine } from './alerts/alert-engine';
+import type { AlertSettingsInput } from './alerts/settings';
+import { AuditLog } from './audit/audit-log';
 import { installAccessControl, type RouteEntry } from './auth/access';
 import { Sessions } from './auth/sessions';
 import { SignInLimiter } from './auth/sign-in-limiter';
 import { ConsoleGateway } from './console-ws/console-gateway';
 import { Fleet } from './fleet/fleet';
+import { alertRoutes } from './http/alert-routes';
+import { auditRoutes } from './http/audit-routes';
 import { cameraRoutes } from './http/camera-routes';
 import { consoleFiles } from './http/console-files';
+import { validatorCompiler } from './http/validators';
 import { fleetRoutes } from './http/fleet-routes';
 import { sessionRoutes } from './http/session-routes';
 import { userRoutes } from './http/user-routes';
@@ -21,6 +28,10 @@ export interface ServerOptions {
   consoleDir?: string;
   secureCookies?: boolean;
   limiter?: SignInLimiter;
+  /** Seals entries with HMAC-SHA256 when set (SARGS_AUDIT_KEY). */
+  auditKey?: string;
+  /** Alert rules and outside channels; defaults apply to what is left out. */
+  alerts?: AlertSettingsInput;
 }
 
 export interface HubServer {
@@ -29,6 +40,8 @@ export interface HubServer {
   fleet: Fleet;
   agents: AgentGateway;
   consoles: ConsoleGateway;
+  audit: AuditLog;
+  alerts: AlertEngine;
 }
 
 /** Assembles the hub's HTTP and WebSocket server; listening is the caller's business. */
@@ -36,15 +49,25 @@ export async function buildServer(opts: ServerOptions): Promise<HubServer> {
   const app: FastifyInstance = Fastify({
     loggerInstance: opts.logger,
     bodyLimit: 64 * 1024,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   });
+  app.setValidatorCompiler(validatorCompiler);
   const log = app.log;
   const fleet = new Fleet(opts.store);
   const sessions = new Sessions(opts.store);
-  const consoles = new ConsoleGateway({ fleet, log });
+  const alerts = new AlertEngine({ fleet, store: opts.store, log }, opts.alerts);
+  const consoles = new ConsoleGateway({ fleet, log, alerts });
   const agents = new AgentGateway({ store: opts.store, fleet, log });
+  const audit = new AuditLog(opts.store.database, { key: opts.auditKey ?? process.env.SARGS_AUDIT_KEY });
 
   await app.register(cookie);
+  // Collects every route's schema; served as /api/openapi.json for integrators and the docs.
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Sargs hub API', version: '1', description: 'Fleet, cameras, recordings and users of a Sargs hub. Sign in with POST /api/session; the session cookie authenticates every other call.' },
+      components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'sargs_session' } } },
+      security: [{ session: [] }],
+    },
+  });
   await app.register(websocket, { options: { maxPayload: MAX_MESSAGE_BYTES } });
   const routes = installAccessControl(app, { store: opts.store, sessions });
 
@@ -61,14 +84,21 @@ export async function buildServer(opts: ServerOptions): Promise<HubServer> {
 
   app.get('/api/health', { config: { access: 'public' } }, () => ({ ok: true }));
   app.get('/api/routes', { config: { access: ['admin'] } }, () => routes);
-  sessionRoutes(app, { store: opts.store, sessions, limiter: opts.limiter ?? new SignInLimiter(), consoles, secureCookies: opts.secureCookies ?? false });
-  userRoutes(app, { store: opts.store, consoles });
+  app.get('/api/openapi.json', { config: { access: 'signed-in' }, schema: { hide: true } as object }, () => app.swagger());
+  sessionRoutes(app, { store: opts.store, sessions, limiter: opts.limiter ?? new SignInLimiter(), consoles, secureCookies: opts.secureCookies ?? false, audit });
+  userRoutes(app, { store: opts.store, consoles, audit });
   fleetRoutes(app, { store: opts.store, fleet, agents });
-  cameraRoutes(app, { store: opts.store, fleet, agents });
+  cameraRoutes(app, { store: opts.store, fleet, agents, audit });
+  auditRoutes(app, { audit });
+  alertRoutes(app, { alerts });
   agents.register(app);
   consoles.register(app);
   consoleFiles(app, opts.consoleDir);
   app.addHook('preClose', async () => { agents.closeAll(); consoles.closeAll(); });
+  // Entries still being written must land before the caller closes the database.
+  app.addHook('onClose', async () => { await audit.flush(); });
+  app.addHook('onClose', async () => { await alerts.stop(); });
   await app.ready();
-  return { app, routes, fleet, agents, consoles };
+  await alerts.start();
+  return { app, routes, fleet, agents, consoles, audit, alerts };
 }

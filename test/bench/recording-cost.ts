@@ -15,6 +15,7 @@ import { SimulatedCamera, type VideoFormat } from '../sim/camera/index';
 import { repoRoot, tempDir } from '../support/paths';
 import { childrenNamed, CpuMeter, machineCpu, machineLine, procMemory, treeBytes } from './proc';
 import type { RecordingJob, RecordingReady, RecordingStatus } from './recording-agent';
+import { build } from 'esbuild';
 
 const SECONDS = Number(process.argv[2] ?? 60);
 const COUNTS = (process.argv[3] ?? '4,16,32').split(',').map(Number);
@@ -96,14 +97,28 @@ interface Row {
   otherAgentPct: number; otherBarePct: number; agentFfmpegSeen: number; bareFfmpegSeen: number; sameArgs: boolean; rssAtStartMb: number; heapMb: number;
 }
 
+/**
+ * The agent child is bundled like the production `sargs` (cli/build.mjs): plain JavaScript,
+ * no TypeScript loader, which alone would add ~37 MB of RSS that a gateway never pays.
+ */
+async function bundledAgentScript(): Promise<string> {
+  const out = join(repoRoot, 'test', 'bench', '.build', 'recording-agent.mjs');
+  await build({
+    entryPoints: [join(repoRoot, 'test', 'bench', 'recording-agent.ts')], bundle: true, platform: 'node', target: 'node20', format: 'esm',
+    outfile: out, external: ['level', 'classic-level'], logLevel: 'warning',
+    banner: { js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" },
+  });
+  return out;
+}
+
 async function runAgentPhase(n: number, cams: SimulatedCamera[]) {
   const dir = tempDir('bench-rec-agent');
   const job: RecordingJob = {
     dataDir: dir.path, hubUrl: `ws://127.0.0.1:${await unusedPort()}`,
     cameras: cams.slice(0, n).map((c) => ({ url: c.deviceServiceUrl, username: USER, password: PASSWORD })),
   };
-  const child = fork(join(repoRoot, 'test', 'bench', 'recording-agent.ts'), [JSON.stringify(job)], {
-    cwd: repoRoot, execArgv: ['--import', 'tsx', ...AGENT_NODE_ARGS], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  const child = fork(await bundledAgentScript(), [JSON.stringify(job)], {
+    cwd: repoRoot, execArgv: [...AGENT_NODE_ARGS], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   try {
     const ready = await nextMessage<RecordingReady>(child, 'ready', 120_000);

@@ -137,6 +137,10 @@ describe('camera onboarding and health through the hub', () => {
     expect(Number(parsed.format.duration)).toBeGreaterThanOrEqual(wanted - 0.5);
     expect(Number(parsed.format.duration)).toBeLessThanOrEqual(wanted + 2.5);
 
+    // The export is accounted for: who, why, and the hash of exactly what was handed out.
+    const audit = await admin.json<{ entries: { actor: string; reason?: string; details?: { sha256?: string; bytes?: number } }[] }>('GET', '/api/audit?action=footage.export');
+    expect(audit.entries[0]).toMatchObject({ actor: 'admin', reason: 'incident 2026-117 at the gate', details: { sha256: createHash('sha256').update(body).digest('hex'), bytes: body.length } });
+
     const noReason = await admin.request('GET', `/api/cameras/${id}/export?from=${from.toISOString()}&to=${to.toISOString()}`);
     expect(noReason.status).toBe(400);
     const nothing = await admin.request('GET', `/api/cameras/${id}/export?from=2020-01-01T00:00:00Z&to=2020-01-01T00:10:00Z&reason=nothing-there`);

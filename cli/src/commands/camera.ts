@@ -1,7 +1,7 @@
 // `sargs camera probe|discover`: what the agent would learn about a camera, without an agent running.
 import { CameraAddressError, CameraError, describeOffset } from '@sargs/agent/cameras/camera-errors';
-import { discoverCameras, type DiscoveredCamera } from '@sargs/agent/cameras/discovery';
-import { MAX_CLOCK_SKEW_MS, probeCamera, type ProbeResult } from '@sargs/agent/cameras/onvif-client';
+import type { DiscoveredCamera } from '@sargs/agent/cameras/discovery';
+import type { ProbeResult } from '@sargs/agent/cameras/onvif-client';
 import { Command, InvalidArgumentError } from 'commander';
 import { UsageError } from '../usage-error';
 
@@ -28,6 +28,8 @@ export function cameraCommand(): Command {
       // An empty variable counts as unset (a cleared export); an empty --password is taken as given.
       const password = o.password ?? (process.env[CAMERA_PASSWORD_ENV] || undefined);
       if (password === undefined) throw new UsageError(`give the camera password with --password or the ${CAMERA_PASSWORD_ENV} environment variable`);
+      // The ONVIF client is loaded only by the commands that use it.
+      const { probeCamera, MAX_CLOCK_SKEW_MS } = await import('@sargs/agent/cameras/onvif-client');
       let result: ProbeResult;
       try {
         result = await probeCamera({ url: o.url, username: o.user, password, timeoutMs: o.timeout * 1000 });
@@ -36,7 +38,7 @@ export function cameraCommand(): Command {
         if (o.json && err instanceof CameraError) console.log(JSON.stringify({ error: { kind: err.kind, message: err.message } }));
         throw err;
       }
-      console.log(o.json ? JSON.stringify(result, null, 2) : printable(probeTable(result)));
+      console.log(o.json ? JSON.stringify(result, null, 2) : printable(probeTable(result, MAX_CLOCK_SKEW_MS)));
     });
 
   camera.command('discover')
@@ -44,6 +46,7 @@ export function cameraCommand(): Command {
     .option('--timeout <seconds>', 'how long to listen for answers', seconds(1, 30), 4)
     .option('--json', 'print JSON instead of a table')
     .action(async (o: DiscoverCliOptions) => {
+      const { discoverCameras } = await import('@sargs/agent/cameras/discovery');
       const found = await discoverCameras({ timeoutMs: o.timeout * 1000 });
       if (o.json) console.log(JSON.stringify(found, null, 2));
       else console.log(printable(discoverTable(found, o.timeout)));
@@ -66,9 +69,9 @@ function seconds(min: number, max: number): (value: string) => number {
   };
 }
 
-function probeTable(r: ProbeResult): string {
+function probeTable(r: ProbeResult, maxSkewMs: number): string {
   const d = r.deviceInformation;
-  const skewOk = Math.abs(r.clockOffsetMs) <= MAX_CLOCK_SKEW_MS;
+  const skewOk = Math.abs(r.clockOffsetMs) <= maxSkewMs;
   const lines = [
     `Camera     ${r.deviceUrl}`,
     `Device     ${[d.manufacturer, d.model].filter(Boolean).join(' ') || '(unnamed)'}` +

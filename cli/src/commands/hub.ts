@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { startHub } from '@sargs/hub';
 import { Command } from 'commander';
 import { parsePort, untilSignal } from '../options';
 import { consoleDir } from '../paths';
@@ -12,6 +11,7 @@ export function hubCommand(): Command {
     .option('--port <port>', 'port to listen on', parsePort, Number(process.env.SARGS_HUB_PORT ?? 8080))
     .option('--secure-cookies', 'mark session cookies Secure (behind an HTTPS reverse proxy)', false)
     .action(async (o: { data: string; host: string; port: number; secureCookies: boolean }) => {
+      const { startHub } = await import('@sargs/hub');
       const hub = await startHub({
         dataDir: resolve(o.data), host: o.host, port: o.port, consoleDir, secureCookies: o.secureCookies,
         onFirstAdmin: (password) => printFirstAdmin(password),

@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
-import { HubStore } from '@sargs/hub';
-import { hashPassword, oneTimePassword } from '@sargs/hub/auth/passwords';
+import type { HubStore } from '@sargs/hub';
 import { Command } from 'commander';
 
 export function userCommand(): Command {
@@ -10,6 +9,8 @@ export function userCommand(): Command {
     .argument('<username>')
     .option('--data <dir>', 'the hub data folder', process.env.SARGS_HUB_DATA ?? 'data/hub')
     .action(async (username: string, o: { data: string }) => {
+      const { HubStore } = await import('@sargs/hub');
+      const { hashPassword, oneTimePassword } = await import('@sargs/hub/auth/passwords');
       let store: HubStore;
       try {
         store = await HubStore.open(resolve(o.data, 'hub.db'));
@@ -22,6 +23,8 @@ export function userCommand(): Command {
         const password = oneTimePassword();
         await store.putUser({ ...u, passwordHash: await hashPassword(password), mustChangePassword: true });
         await store.deleteSessionsOf(username);
+        const { AuditLog } = await import('@sargs/hub');
+        await new AuditLog(store.database, { key: process.env.SARGS_AUDIT_KEY }).append({ actor: 'system', action: 'password.reset', target: username, details: { via: 'sargs user reset-password' } });
         console.log(`One-time password for "${username}": ${password}`);
       } finally {
         await store.close();

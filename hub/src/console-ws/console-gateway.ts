@@ -1,6 +1,7 @@
 import { CONSOLE_WS_PATH, ConsoleToHub, HubToConsole, createDecoder, envelope } from '@sargs/shared';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
+import type { AlertEngine } from '../alerts/alert-engine';
 import type { Fleet } from '../fleet/fleet';
 
 const decode = createDecoder(ConsoleToHub);
@@ -15,10 +16,11 @@ interface ConsoleClient { ws: WebSocket; username: string; sessionToken: string 
 export class ConsoleGateway {
   private readonly clients = new Set<ConsoleClient>();
 
-  constructor(private readonly deps: { fleet: Fleet; log: FastifyBaseLogger }) {
+  constructor(private readonly deps: { fleet: Fleet; log: FastifyBaseLogger; alerts?: AlertEngine }) {
     deps.fleet.on('agent', (view) => this.broadcast(envelope(HubToConsole, 'agent.changed', view)));
     deps.fleet.on('site', (view) => this.broadcast(envelope(HubToConsole, 'site.changed', view)));
     deps.fleet.on('camera', (view) => this.broadcast(envelope(HubToConsole, 'camera.changed', view)));
+    deps.alerts?.on('alert', (change) => this.broadcast(envelope(HubToConsole, 'alert.changed', change)));
   }
 
   register(app: FastifyInstance): void {

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AgentGateway } from '../agents/agent-gateway';
 import type { Fleet } from '../fleet/fleet';
+import type { AuditLog } from '../audit/audit-log';
 import type { HubStore } from '../store/hub-store';
 import { replyAgentError } from './agent-errors';
 
@@ -22,7 +23,7 @@ const ExportQuery = Type.Object({
 }, { additionalProperties: false });
 const RangeQuery = Type.Object({ from: Type.String({ format: 'date-time' }), to: Type.String({ format: 'date-time' }) }, { additionalProperties: false });
 
-export function cameraRoutes(app: FastifyInstance, deps: { store: HubStore; fleet: Fleet; agents: AgentGateway }): void {
+export function cameraRoutes(app: FastifyInstance, deps: { store: HubStore; fleet: Fleet; agents: AgentGateway; audit: AuditLog }): void {
   /** The site's connected agent: the one that can reach its cameras. */
   const siteAgent = async (siteId: string) => (await deps.store.listAgents()).find((a) => a.siteId === siteId && !a.revoked && deps.fleet.isOnline(a.id));
   const cameraAgent = async (cameraId: string) => (await deps.fleet.cameras.list()).find((c) => c.info.id === cameraId);
@@ -71,6 +72,7 @@ export function cameraRoutes(app: FastifyInstance, deps: { store: HubStore; flee
     try {
       const r = await deps.agents.request(cam.agentId, 'camera.snapshot', { cameraId }, 15_000);
       req.log.info({ by: req.user?.username, cameraId }, 'snapshot viewed');
+      await deps.audit.append({ actor: req.user!.username, action: 'snapshot.view', target: cameraId });
       return reply.type('image/jpeg').header('cache-control', 'no-store').header('x-taken-at', r.takenAt).send(Buffer.from(r.jpegBase64, 'base64'));
     } catch (err) {
       return replyAgentError(reply, err);
@@ -97,6 +99,8 @@ export function cameraRoutes(app: FastifyInstance, deps: { store: HubStore; flee
       return replyAgentError(reply, err);
     }
     req.log.info({ by: req.user?.username, cameraId, from, to, reason, sha256: info.sha256, bytes: info.bytes }, 'footage exported');
+    // Written before the first byte leaves: an export that is cut off is still accounted for.
+    await deps.audit.append({ actor: req.user!.username, action: 'footage.export', target: cameraId, reason, details: { from, to, sha256: info.sha256, bytes: info.bytes } });
     const name = `${cam.info.name.replace(/[^\w.-]+/g, '_')}_${from.replace(/[:]/g, '')}.mp4`;
     return reply
       .type('video/mp4')

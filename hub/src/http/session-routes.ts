@@ -5,6 +5,7 @@ import { SESSION_COOKIE, type Sessions } from '../auth/sessions';
 import type { SignInLimiter } from '../auth/sign-in-limiter';
 import { publicUser } from '../auth/users';
 import type { ConsoleGateway } from '../console-ws/console-gateway';
+import type { AuditLog } from '../audit/audit-log';
 import type { HubStore } from '../store/hub-store';
 
 const Credentials = Type.Object({
@@ -21,7 +22,7 @@ const PasswordChange = Type.Object({
 const DUMMY_HASH = hashPassword('no such user, constant-time filler');
 
 export function sessionRoutes(app: FastifyInstance, deps: {
-  store: HubStore; sessions: Sessions; limiter: SignInLimiter; consoles: ConsoleGateway; secureCookies: boolean;
+  store: HubStore; sessions: Sessions; limiter: SignInLimiter; consoles: ConsoleGateway; secureCookies: boolean; audit: AuditLog;
 }): void {
   app.post('/api/session', { config: { access: 'public' }, schema: { body: Credentials } }, async (req, reply) => {
     const { username, password } = req.body as { username: string; password: string };
@@ -35,12 +36,14 @@ export function sessionRoutes(app: FastifyInstance, deps: {
     if (!user || !ok) {
       deps.limiter.recordFailure(username, req.ip);
       req.log.warn({ username, ip: req.ip }, 'failed sign-in');
+      await deps.audit.append({ actor: username.slice(0, 64), action: 'sign-in.failed', details: { ip: req.ip } });
       return reply.code(401).send({ error: 'wrong username or password' });
     }
     deps.limiter.recordSuccess(username);
     const { token, expiresAt } = await deps.sessions.create(user.username);
     reply.setCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', secure: deps.secureCookies, path: '/', expires: expiresAt });
     req.log.info({ username }, 'signed in');
+    await deps.audit.append({ actor: user.username, action: 'sign-in', details: { ip: req.ip } });
     return publicUser(user);
   });
 
@@ -59,6 +62,7 @@ export function sessionRoutes(app: FastifyInstance, deps: {
     if (!(await verifyPassword(current, user.passwordHash))) return reply.code(400).send({ error: 'current password is wrong' });
     if (current === next) return reply.code(400).send({ error: 'the new password must differ from the current one' });
     await deps.store.putUser({ ...user, passwordHash: await hashPassword(next), mustChangePassword: false });
+    await deps.audit.append({ actor: user.username, action: 'password.change', target: user.username });
     return publicUser({ ...user, mustChangePassword: false });
   });
 }

@@ -34,6 +34,11 @@ export class HubStore {
     return this.db.close();
   }
 
+  /** The underlying LevelDB, for components that keep their own sublevels (alerts, audit). */
+  get database(): Level<string, unknown> {
+    return this.db;
+  }
+
   getUser(username: string) { return this.users.get(username) as Promise<UserRecord | undefined>; }
   putUser(u: UserRecord) { return this.users.put(u.username, u); }
   deleteUser(username: string) { return this.users.del(username); }

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { AlertChanged } from './alerts';
 import { CameraHealth, CameraInfo } from './cameras';
 
 export const CONSOLE_WS_PATH = '/console/ws';
@@ -51,6 +52,7 @@ export const HubToConsole = {
   'agent.changed': AgentView,
   'site.changed': SiteView,
   'camera.changed': CameraView,
+  'alert.changed': AlertChanged,
   pong: Type.Object({}, { additionalProperties: false }),
   error: Type.Object({ reason: Type.String() }, { additionalProperties: false }),
 };

@@ -2,4 +2,5 @@ export * from './envelope';
 export * from './agent-link';
 export * from './console-link';
 export * from './cameras';
+export * from './alerts';
 export * from './requests';

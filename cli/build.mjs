@@ -1,0 +1,26 @@
+// Bundles the `sargs` command into one ESM file for production: no TypeScript loader at
+// run time (tsx alone costs ~37 MB of RSS per process) and a faster start on a small gateway.
+import { rmSync } from 'node:fs';
+import { build } from 'esbuild';
+
+rmSync('dist', { recursive: true, force: true });
+
+await build({
+  entryPoints: ['src/main.ts'],
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  // Each subcommand's code is a separate chunk loaded only when that subcommand runs.
+  splitting: true,
+  outdir: 'dist',
+  outExtension: { '.js': '.mjs' },
+  entryNames: 'sargs',
+  chunkNames: 'chunks/[name]-[hash]',
+  // Native addons load their compiled binding from their own package folder.
+  external: ['level', 'classic-level'],
+  // CommonJS dependencies (onvif, xml2js) call require(); give the ESM bundle one.
+  banner: { js: "import { createRequire as __sargsRequire } from 'node:module'; const require = __sargsRequire(import.meta.url);" },
+  sourcemap: true,
+  logLevel: 'warning',
+});
