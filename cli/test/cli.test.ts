@@ -54,6 +54,18 @@ describe('the sargs command line', () => {
     expect(r.err).toMatch(/"hub\.enrolmentToken" .* is required/);
   });
 
+  it('a hub configuration with a mistake is named by key; secrets must come from the environment or be long', () => {
+    writeFileSync(join(dir, 'hub-bad.yaml'), 'alerts:\n  webhooks:\n    - url: ftp://example\n      secret: 0123456789abcdef\n');
+    let r = sargs('hub', '--config', join(dir, 'hub-bad.yaml'), '--data', join(dir, 'hubdata'));
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/bad value at "alerts\.webhooks\.0\.url"/);
+    writeFileSync(join(dir, 'hub-nosecret.yaml'), 'alerts:\n  webhooks:\n    - url: https://example.test/hook\n      secretEnv: SARGS_TEST_UNSET_SECRET\n');
+    r = sargs('hub', '--config', join(dir, 'hub-nosecret.yaml'), '--data', join(dir, 'hubdata'));
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/"alerts\.webhooks\.0" needs a secret/);
+    noStackTrace(r.err);
+  });
+
   it('the production bundle (pnpm build) runs without a TypeScript loader', () => {
     const r = spawnSync(process.execPath, [join(repoRoot, 'cli/dist/sargs.mjs'), 'agent', '--help'], { encoding: 'utf8', timeout: 30_000 });
     expect(r.status, r.stderr).toBe(0);

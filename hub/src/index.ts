@@ -6,3 +6,4 @@ export type { Clock, TimerHandle } from './alerts/clock';
 export { AuditLog, AuditKeyRequiredError, type AuditEntry, type AuditInput, type VerifyResult } from './audit/audit-log';
 export { createUser } from './auth/users';
 export { issueAgent } from './agents/enrolment';
+export { loadHubConfig, HubConfigError } from './config';

@@ -10,9 +10,12 @@ export function hubCommand(): Command {
     .option('--host <address>', 'address to listen on', process.env.SARGS_HUB_HOST ?? '127.0.0.1')
     .option('--port <port>', 'port to listen on', parsePort, Number(process.env.SARGS_HUB_PORT ?? 8080))
     .option('--secure-cookies', 'mark session cookies Secure (behind an HTTPS reverse proxy)', false)
-    .action(async (o: { data: string; host: string; port: number; secureCookies: boolean }) => {
-      const { startHub } = await import('@sargs/hub');
+    .option('--config <file>', 'hub configuration (YAML or JSON): alert webhooks and e-mail', process.env.SARGS_HUB_CONFIG)
+    .action(async (o: { data: string; host: string; port: number; secureCookies: boolean; config?: string }) => {
+      const { startHub, loadHubConfig } = await import('@sargs/hub');
+      const config = o.config ? loadHubConfig(o.config) : { alerts: {} };
       const hub = await startHub({
+        alerts: config.alerts,
         dataDir: resolve(o.data), host: o.host, port: o.port, consoleDir, secureCookies: o.secureCookies,
         onFirstAdmin: (password) => printFirstAdmin(password),
       });
