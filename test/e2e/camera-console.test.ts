@@ -77,4 +77,16 @@ describe('camera pages in a real browser', () => {
     await expect.poll(() => page.locator('[data-testid=camera-state]').textContent(), { timeout: 30_000 }).toBe('online');
     await expect.poll(() => page.locator('[data-testid=timeline] .recorded').count(), { timeout: 30_000 }).toBeGreaterThan(0);
   });
+
+  it('the audit log page shows the sign-ins and snapshot views, and the chain verifies', async () => {
+    await page.goto(`${hub.url}/#/audit`);
+    await expect.poll(() => page.textContent('[data-testid=audit-verify]')).toMatch(/^Intact: \d+ entries/);
+    const actions = await page.locator('tbody tr td:nth-child(4)').allTextContents();
+    expect(actions).toEqual(expect.arrayContaining(['sign-in', 'snapshot.view']));
+  });
+
+  it('the alerts page is reachable for an admin and counts what waits for acknowledgement', async () => {
+    await page.goto(`${hub.url}/#/alerts`);
+    await expect.poll(() => page.textContent('[data-testid=unacknowledged]')).toMatch(/\d+ alerts? waiting for acknowledgement/);
+  });
 });

@@ -1,4 +1,6 @@
 import { ApiError, api, type SessionUser } from './lib/api';
+import { alertsPage } from './pages/alerts';
+import { auditPage } from './pages/audit';
 import { cameraPage } from './pages/camera';
 import { fleetPage } from './pages/fleet';
 import { passwordPage } from './pages/password';
@@ -19,10 +21,31 @@ async function route(): Promise<void> {
     if (!(err instanceof ApiError) || err.status !== 401) throw err;
   }
   who.textContent = user ? `${user.username} (${user.role})` : '';
-  if (!user) return signInPage(app, route);
+  if (!user) {
+    (document.getElementById('nav') as HTMLElement).replaceChildren();
+    return signInPage(app, route);
+  }
   if (user.mustChangePassword) return passwordPage(app, route);
+  nav(user);
   const camera = /^#\/cameras\/([\w.-]+)$/.exec(location.hash);
-  leave = camera?.[1] ? cameraPage(app, camera[1]) : fleetPage(app, user, route);
+  if (camera?.[1]) leave = cameraPage(app, camera[1]);
+  else if (location.hash === '#/alerts' && (user.role === 'admin' || user.role === 'operator')) leave = alertsPage(app);
+  else if (location.hash === '#/audit' && user.role === 'admin') leave = auditPage(app);
+  else leave = fleetPage(app, user, route);
+}
+
+/** Links to the pages this role may open. */
+function nav(user: SessionUser): void {
+  const links: [string, string][] = [['#/', 'Sites']];
+  if (user.role === 'admin' || user.role === 'operator') links.push(['#/alerts', 'Alerts']);
+  if (user.role === 'admin') links.push(['#/audit', 'Audit log']);
+  const el = document.getElementById('nav') as HTMLElement;
+  el.replaceChildren(...links.map(([href, text]) => {
+    const a = document.createElement('a');
+    a.href = href;
+    a.textContent = text;
+    return a;
+  }));
 }
 
 window.addEventListener('hashchange', () => void route());
