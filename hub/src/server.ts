@@ -15,6 +15,8 @@ import { Fleet } from './fleet/fleet';
 import { alertRoutes } from './http/alert-routes';
 import { auditRoutes } from './http/audit-routes';
 import { cameraRoutes } from './http/camera-routes';
+import { retentionRoutes } from './http/retention-routes';
+import { RetentionSync } from './retention/retention-sync';
 import { consoleFiles } from './http/console-files';
 import { validatorCompiler } from './http/validators';
 import { fleetRoutes } from './http/fleet-routes';
@@ -89,6 +91,7 @@ export async function buildServer(opts: ServerOptions): Promise<HubServer> {
   userRoutes(app, { store: opts.store, consoles, audit });
   fleetRoutes(app, { store: opts.store, fleet, agents });
   cameraRoutes(app, { store: opts.store, fleet, agents, audit });
+  retentionRoutes(app, { store: opts.store, fleet, agents, audit, sync: new RetentionSync({ store: opts.store, fleet, agents, log }) });
   auditRoutes(app, { audit });
   alertRoutes(app, { alerts });
   agents.register(app);

@@ -88,8 +88,10 @@ export class CameraManager extends EventEmitter<{ health: [CameraHealth] }> {
     // Before any recorder writes: orphan files are indexed or quarantined, dangling entries dropped.
     await reconcile(settings.recordingsDir, index, log.child({ component: 'reconcile' }));
     const holds = await LegalHolds.open(deps.db, deps.clock);
+    // A policy the hub pushed outlives restarts and wins over the configuration file's.
+    const kept = await deps.db.sublevel<string, RetentionPolicy>('settings', { valueEncoding: 'json' }).get('retention');
     const retention = new RetentionSweeper({
-      store: index, holds, root: settings.recordingsDir, policy: settings.retention, clock: deps.clock ?? systemClock,
+      store: index, holds, root: settings.recordingsDir, policy: kept ?? settings.retention, clock: deps.clock ?? systemClock,
       log: log.child({ component: 'retention' }), diskSpace: deps.diskSpace ?? nodeDiskSpace,
     });
     return new CameraManager(deps, key, CameraStore.open(deps.db), index, holds, retention);
@@ -119,6 +121,20 @@ export class CameraManager extends EventEmitter<{ health: [CameraHealth] }> {
   }
 
   get count(): number { return this.runtimes.size; }
+
+  /** Applies a retention policy from the hub (throws RetentionPolicyError if invalid) and keeps it. */
+  async setRetention(policy: RetentionPolicy): Promise<RetentionPolicy> {
+    this.retention.reload(policy);
+    await this.deps.db.sublevel<string, RetentionPolicy>('settings', { valueEncoding: 'json' }).put('retention', policy);
+    await this.deps.emitEvent('retention.applied', { policy: { ...policy } });
+    return policy;
+  }
+
+  async storage() {
+    const usage = await (this.deps.diskSpace ?? nodeDiskSpace).usage(this.deps.settings.recordingsDir);
+    const cameras = await storageReport(this.index, { now: this.clock.now(), windowHours: 24 });
+    return { disk: { ...usage, floorBytes: this.retention.floorBytes(usage.totalBytes) }, policy: this.retention.currentPolicy, cameras };
+  }
   get recordingsDir(): string { return this.deps.settings.recordingsDir; }
   get log(): Logger { return this.deps.log; }
   runtime(cameraId: string): CameraRuntime | undefined { return this.runtimes.get(cameraId); }

@@ -3,6 +3,8 @@ import type { StreamSender } from '../hub-link/stream-sender';
 import { CameraError } from './camera-errors';
 import { cameraInfo, type CameraManager } from './camera-manager';
 import { ExportError, exportRange } from './export';
+import { LegalHoldError } from './legal-holds';
+import { RetentionPolicyError } from './retention';
 import { SnapshotError } from './snapshot';
 
 const EXPORT_CODES = { 'bad-range': 'bad-request', 'too-long': 'bad-request', 'no-footage': 'not-found', 'ffmpeg-failed': 'internal' } as const;
@@ -47,6 +49,40 @@ export function registerCameraRequests(router: RequestRouter, cameras: CameraMan
       if (err instanceof SnapshotError) throw new RequestError('unreachable', `no snapshot from the camera: ${err.message}`);
       throw err;
     }
+  });
+
+  router.on('holds.place', async (args) => {
+    try {
+      return await cameras.holds.add(args);
+    } catch (err) {
+      if (err instanceof LegalHoldError) throw new RequestError('bad-request', err.message);
+      throw err;
+    }
+  });
+  router.on('holds.release', async ({ id }) => {
+    const h = await cameras.holds.release(id);
+    if (!h) throw new RequestError('not-found', `no legal hold "${id}" at this site`);
+    return h;
+  });
+  router.on('holds.list', async ({ cameraId }) => ({ holds: await cameras.holds.list(cameraId) }));
+
+  router.on('retention.set', async (policy) => {
+    try {
+      await cameras.setRetention(policy);
+      return { applied: policy, appliedAt: new Date().toISOString() };
+    } catch (err) {
+      if (err instanceof RetentionPolicyError) throw new RequestError('bad-request', err.message);
+      throw err;
+    }
+  });
+  router.on('storage.report', async () => {
+    const s = await cameras.storage();
+    const p = s.policy;
+    return {
+      disk: s.disk,
+      policy: { maxAgeHours: p.maxAgeHours ?? 72, minFreePercent: p.minFreePercent ?? 5, ...(p.purpose ? { purpose: p.purpose } : {}), ...(p.cameras ? { cameras: p.cameras } : {}) },
+      cameras: s.cameras,
+    };
   });
 
   router.on('recordings.ranges', async ({ cameraId, from, to }) => {

@@ -78,6 +78,7 @@ type Settings = RetentionPolicy & { intervalMs: number; protectRecentMinutes: nu
  */
 export class RetentionSweeper extends EventEmitter<RetentionEvents> {
   private policy: Settings;
+  get currentPolicy(): RetentionPolicy { return this.policy; }
   private abort = new AbortController();
   private loop: Promise<void> | undefined;
   private readonly waker = new Waker();
@@ -252,7 +253,7 @@ export class RetentionSweeper extends EventEmitter<RetentionEvents> {
     return this.policy.cameras?.[cameraId]?.maxAgeHours ?? this.policy.maxAgeHours ?? DEFAULT_MAX_AGE_HOURS;
   }
 
-  private floorBytes(totalBytes: number): number {
+  floorBytes(totalBytes: number): number {
     const { minFreeBytes, minFreePercent } = this.policy;
     const percent = minFreePercent ?? (minFreeBytes === undefined ? 5 : 0);
     return Math.max(minFreeBytes ?? 0, Math.ceil(totalBytes * percent / 100));

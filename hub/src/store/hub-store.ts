@@ -1,6 +1,6 @@
 import { Level } from 'level';
 import type { CameraHealth } from '@sargs/shared';
-import type { AgentRecord, HubCameraRecord, SessionRecord, SiteRecord, StoredEvent, UserRecord } from './records';
+import type { AgentRecord, HubCameraRecord, SiteRetention, SessionRecord, SiteRecord, StoredEvent, UserRecord } from './records';
 
 type Sub<V> = ReturnType<Level<string, unknown>['sublevel']> & { get(key: string): Promise<V | undefined> };
 
@@ -70,6 +70,10 @@ export class HubStore {
       { type: 'put', sublevel: this.agents as never, key: agent.id, value: { ...agent, lastSeq: ev.seq } },
     ] as never);
   }
+
+  /** A site's retention policy as set in the hub, and whether its agent has confirmed it. */
+  getRetention(siteId: string) { return this.db.sublevel<string, SiteRetention>('retention', { valueEncoding: 'json' }).get(siteId); }
+  putRetention(siteId: string, r: SiteRetention) { return this.db.sublevel<string, SiteRetention>('retention', { valueEncoding: 'json' }).put(siteId, r); }
 
   putCamera(c: HubCameraRecord) { return this.cameras.put(`${c.agentId}!${c.info.id}`, c); }
   deleteCamera(agentId: string, cameraId: string) { return this.cameras.del(`${agentId}!${cameraId}`); }

@@ -1,4 +1,4 @@
-import type { AgentEvent, CameraHealth, CameraInfo, Role } from '@sargs/shared';
+import type { AgentEvent, CameraHealth, CameraInfo, RetentionPolicyView, Role } from '@sargs/shared';
 
 export interface UserRecord {
   username: string;
@@ -49,4 +49,12 @@ export interface HubCameraRecord {
   info: CameraInfo;
   health: CameraHealth;
   updatedAt: string;
+}
+
+export interface SiteRetention {
+  policy: RetentionPolicyView;
+  setBy: string;
+  setAt: string;
+  /** Set when the site's agent confirmed it applied exactly this policy. */
+  applied?: { at: string; agentId: string };
 }

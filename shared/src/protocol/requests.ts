@@ -18,6 +18,37 @@ export const StreamStart = Type.Object({ streamId: Type.String({ pattern: '^[0-9
 export const STREAM_ID_BYTES = 16;
 export const STREAM_CHUNK_BYTES = 256 * 1024;
 
+export const LegalHoldView = Type.Object({
+  id: Type.String(), cameraId: Type.String(), from: Type.String(), to: Type.String(),
+  reason: Type.String(), createdAt: Type.String(), by: Type.String(),
+}, { additionalProperties: false });
+export type LegalHoldView = Static<typeof LegalHoldView>;
+
+const CameraRetention = Type.Object({
+  maxAgeHours: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 24 * 366 })),
+  purpose: Type.Optional(Type.String({ minLength: 10, maxLength: 1000 })),
+}, { additionalProperties: false });
+
+/** A site's retention policy as the hub sets it (GDPR storage limitation: 72 h unless a purpose is recorded). */
+export const RetentionPolicyView = Type.Object({
+  maxAgeHours: Type.Number({ exclusiveMinimum: 0, maximum: 24 * 366 }),
+  purpose: Type.Optional(Type.String({ minLength: 10, maxLength: 1000 })),
+  minFreePercent: Type.Number({ minimum: 0, maximum: 90 }),
+  cameras: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), CameraRetention)),
+}, { additionalProperties: false });
+export type RetentionPolicyView = Static<typeof RetentionPolicyView>;
+
+export const StorageView = Type.Object({
+  disk: Type.Object({ totalBytes: Type.Number(), freeBytes: Type.Number(), floorBytes: Type.Number() }),
+  policy: RetentionPolicyView,
+  cameras: Type.Array(Type.Object({
+    cameraId: Type.String(), bytes: Type.Number(), segments: Type.Integer(),
+    oldest: Type.Optional(Type.String()), newest: Type.Optional(Type.String()),
+    gaps: Type.Array(Type.Object({ from: Type.String(), to: Type.String() })),
+  })),
+}, { additionalProperties: false });
+export type StorageView = Static<typeof StorageView>;
+
 /**
  * Things the hub asks an agent to do. Each has the schema of its arguments (checked by
  * the agent) and of its result (checked by the hub). A request envelope carries an `id`;
@@ -62,6 +93,30 @@ export const AgentRequests = {
       streamId: Type.String({ pattern: '^[0-9a-f]{32}$' }),
     }, { additionalProperties: false }),
     result: ExportInfo,
+  },
+  'holds.place': {
+    args: Type.Object({
+      cameraId: Type.String({ maxLength: 64 }), from: Type.String({ maxLength: 40 }), to: Type.String({ maxLength: 40 }),
+      reason: Type.String({ minLength: 5, maxLength: 500 }), by: Type.String({ maxLength: 64 }),
+    }, { additionalProperties: false }),
+    result: LegalHoldView,
+  },
+  'holds.release': {
+    args: Type.Object({ id: Type.String({ maxLength: 64 }) }, { additionalProperties: false }),
+    result: LegalHoldView,
+  },
+  'holds.list': {
+    args: Type.Object({ cameraId: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false }),
+    result: Type.Object({ holds: Type.Array(LegalHoldView) }, { additionalProperties: false }),
+  },
+  /** Applies and keeps a new policy; the answer is the agent's confirmation. */
+  'retention.set': {
+    args: RetentionPolicyView,
+    result: Type.Object({ applied: RetentionPolicyView, appliedAt: Type.String() }, { additionalProperties: false }),
+  },
+  'storage.report': {
+    args: Type.Object({}, { additionalProperties: false }),
+    result: StorageView,
   },
   'recordings.ranges': {
     args: Type.Object({ cameraId: Type.String({ maxLength: 64 }), from: Type.String({ maxLength: 40 }), to: Type.String({ maxLength: 40 }) }, { additionalProperties: false }),
