@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from '@sargs/agent';
 import type { RunningHub } from '@sargs/hub';
-import type { Page } from 'playwright-core';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { BrowserContext, Page } from 'playwright-core';
 import { SimulatedCamera } from '../sim/camera/index';
 import { launchChromium } from '../support/browser';
 import type { HubClient } from '../support/hub-client';
-import { ADMIN_PASSWORD, hubWithAdmin, testAgent } from '../support/in-process';
+import { ADMIN_PASSWORD, hubWithAdmin, testAgent, userWithRole } from '../support/in-process';
 import { tempDir } from '../support/paths';
 import { waitFor } from '../support/wait';
 
@@ -18,6 +20,7 @@ describe('camera pages in a real browser', () => {
   let cam: SimulatedCamera;
   let second: SimulatedCamera;
   let page: Page;
+  let context: BrowserContext;
   let closeBrowser: () => Promise<void>;
   let cameraId: string;
 
@@ -31,6 +34,7 @@ describe('camera pages in a real browser', () => {
     cameraId = (await admin.json<{ id: string }>('POST', `/api/sites/${site.site.id}/cameras`, { url: cam.deviceServiceUrl, username: 'admin', password: 'yard-secret', name: 'Depot yard' })).id;
     const b = await launchChromium();
     closeBrowser = b.close;
+    context = b.context;
     page = await b.context.newPage();
   });
   afterAll(async () => {
@@ -88,5 +92,32 @@ describe('camera pages in a real browser', () => {
   it('the alerts page is reachable for an admin and counts what waits for acknowledgement', async () => {
     await page.goto(`${hub.url}/#/alerts`);
     await expect.poll(() => page.textContent('[data-testid=unacknowledged]')).toMatch(/\d+ alerts? waiting for acknowledgement/);
+  });
+
+  it('a security officer places a legal hold and exports footage with a reason; the audit entry holds the file\'s hash', async () => {
+    const officer = await userWithRole(admin, 'officer1', 'security');
+    expect((await officer.json<{ role: string }>("GET", "/api/session")).role).toBe("security");
+    await context.clearCookies();
+    await page.goto(hub.url);
+    await page.fill('#sign-in [name=username]', 'officer1');
+    await page.fill('#sign-in [name=password]', 'officer1 chosen password');
+    await page.click('#sign-in button');
+    await page.locator(`tr[data-camera="${cameraId}"] a`).click();
+    await page.fill('#hold [name=reason]', 'police request 44/2026');
+    await page.click('#hold button');
+    await expect.poll(() => page.textContent('[data-testid=holds]')).toMatch(/police request 44\/2026 \(by officer1\)/);
+
+    // The last minute: recorded by now (4 s segments).
+    const to = new Date(Date.now() - 2000);
+    const from = new Date(to.getTime() - 20_000);
+    const local = (d: Date) => new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+    await page.fill('#export [name=from]', local(from));
+    await page.fill('#export [name=to]', local(new Date(to.getTime() + 60_000)));
+    await page.fill('#export [name=reason]', 'incident at the yard gate');
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.click('#export button')]);
+    const file = await download.path();
+    const sha = createHash('sha256').update(readFileSync(file)).digest('hex');
+    const audit = await admin.json<{ entries: { actor: string; reason?: string; details?: { sha256?: string } }[] }>('GET', '/api/audit?action=footage.export');
+    expect(audit.entries[0]).toMatchObject({ actor: 'officer1', reason: 'incident at the yard gate', details: { sha256: sha } });
   });
 });

@@ -28,7 +28,7 @@ async function route(): Promise<void> {
   if (user.mustChangePassword) return passwordPage(app, route);
   nav(user);
   const camera = /^#\/cameras\/([\w.-]+)$/.exec(location.hash);
-  if (camera?.[1]) leave = cameraPage(app, camera[1]);
+  if (camera?.[1]) leave = cameraPage(app, camera[1], user.role);
   else if (location.hash === '#/alerts' && (user.role === 'admin' || user.role === 'operator')) leave = alertsPage(app);
   else if (location.hash === '#/audit' && user.role === 'admin') leave = auditPage(app);
   else leave = fleetPage(app, user, route);

@@ -2,6 +2,7 @@ import type { CameraHealth, CameraView } from '@sargs/shared/protocol/index';
 import { api } from '../lib/api';
 import { h } from '../lib/dom';
 import { LiveLink } from '../lib/live';
+import { footageTools } from './camera-footage';
 
 const linkLabel = document.getElementById('link') as HTMLElement;
 const DAY_MS = 86_400_000;
@@ -28,7 +29,7 @@ function timeline(r: Ranges, from: number, to: number): HTMLElement {
 }
 
 /** One camera: live state, the latest picture, recent state changes and what was recorded. */
-export function cameraPage(root: HTMLElement, cameraId: string): () => void {
+export function cameraPage(root: HTMLElement, cameraId: string, role: string): () => void {
   const state = h('p', { class: 'camera-state' }, 'Waiting for the hub…');
   const img = h('img', { alt: 'latest snapshot', class: 'snapshot', 'data-testid': 'snapshot' }) as HTMLImageElement;
   const snapNote = h('p', { class: 'note' });
@@ -88,6 +89,7 @@ export function cameraPage(root: HTMLElement, cameraId: string): () => void {
     title, state,
     h('section', { class: 'card' }, h('h3', {}, 'Latest picture'), img, snapNote, h('button', { type: 'button', onclick: loadSnapshot }, 'Refresh')),
     h('section', { class: 'card' }, h('h3', {}, 'Recorded, last 24 hours'), recorded),
+    role === 'admin' || role === 'security' ? footageTools(cameraId) : null,
     h('section', { class: 'card' }, h('h3', {}, 'State changes, last 7 days'), changes)));
   loadSnapshot();
   loadHistory();
