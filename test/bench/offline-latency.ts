@@ -5,39 +5,23 @@
 // that says offline, then restores it and waits for online. Cameras not being tested must stay
 // online throughout; any other report for them is counted as false.
 // Run: pnpm exec tsx test/bench/offline-latency.ts [trialsPerKind=20] [cameras=4]
-import { once } from 'node:events';
 import { Agent, parseAgentConfig } from '@sargs/agent';
 import type { RunningHub } from '@sargs/hub';
-import type { CameraView } from '@sargs/shared';
 import pino from 'pino';
 import WebSocket from 'ws';
 import { SimulatedCamera } from '../sim/camera/index';
-import type { HubClient } from '../support/hub-client';
 import { hubWithAdmin } from '../support/in-process';
 import { tempDir } from '../support/paths';
 import { waitFor } from '../support/wait';
 import { machineLine } from './proc';
+import { watchCameras } from '../support/console-watch';
 
 const TRIALS = Number(process.argv[2] ?? 20);
 const CAMERAS = Math.max(2, Number(process.argv[3] ?? 4));
 const KINDS = ['freeze', 'stop'] as const;
 type Kind = (typeof KINDS)[number];
 
-interface Seen { at: number; view: CameraView }
 
-/** The hub as a console sees it: every camera change pushed over the WebSocket, with when it arrived. */
-async function watchCameras(hub: RunningHub, admin: HubClient) {
-  const ws = new WebSocket(`${hub.url.replace('http', 'ws')}/console/ws`, { headers: { cookie: admin.cookie! } });
-  const seen: Seen[] = [];
-  ws.on('message', (d) => {
-    const m = JSON.parse(d.toString()) as { type: string; body: CameraView & { cameras?: CameraView[] } };
-    if (m.type === 'camera.changed') seen.push({ at: Date.now(), view: m.body });
-    if (m.type === 'fleet.snapshot') for (const c of m.body.cameras ?? []) seen.push({ at: Date.now(), view: c });
-  });
-  await once(ws, 'open');
-  const latest = (id: string) => [...seen].reverse().find((s) => s.view.info.id === id);
-  return { ws, seen, latest };
-}
 
 function quantile(sorted: number[], q: number): number {
   if (sorted.length === 0) return NaN;
@@ -67,7 +51,7 @@ try {
   agent = await Agent.start({ config, logger: silent, recorderTuning: { backoffMs: [1000, 2000], healthyAfterMs: 10_000 } });
   await waitFor('agent online', async () => (await admin.agent(site.agent.id))?.online);
   for (let i = 0; i < CAMERAS; i++) cams.push(await SimulatedCamera.start({ name: `Bench ${i + 1}`, username: 'admin', password: `secret-${i}` }));
-  const watch = await watchCameras(hub, admin);
+  const watch = await watchCameras(hub.url, admin);
   ws = watch.ws;
   const ids: string[] = [];
   for (const [i, cam] of cams.entries()) {

@@ -1,32 +1,18 @@
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from '@sargs/agent';
 import type { RunningHub } from '@sargs/hub';
 import type { CameraView } from '@sargs/shared';
-import WebSocket from 'ws';
 import { SimulatedCamera } from '../sim/camera/index';
 import { run } from '../sim/camera/test-helpers';
 import type { HubClient } from '../support/hub-client';
 import { hubWithAdmin, testAgent } from '../support/in-process';
 import { tempDir } from '../support/paths';
 import { waitFor } from '../support/wait';
+import { watchCameras } from '../support/console-watch';
 
-/** The hub as a console sees it: every camera change pushed over the WebSocket, with when it arrived. */
-async function watchCameras(hub: RunningHub, admin: HubClient) {
-  const ws = new WebSocket(`${hub.url.replace('http', 'ws')}/console/ws`, { headers: { cookie: admin.cookie! } });
-  const seen: { at: number; view: CameraView }[] = [];
-  ws.on('message', (d) => {
-    const m = JSON.parse(d.toString()) as { type: string; body: CameraView & { cameras?: CameraView[] } };
-    if (m.type === 'camera.changed') seen.push({ at: Date.now(), view: m.body });
-    if (m.type === 'fleet.snapshot') for (const c of m.body.cameras ?? []) seen.push({ at: Date.now(), view: c });
-  });
-  await once(ws, 'open');
-  const latest = (id: string) => [...seen].reverse().find((s) => s.view.info.id === id);
-  return { ws, seen, latest };
-}
 
 describe('camera onboarding and health through the hub', () => {
   const hubDir = tempDir('hub');
@@ -45,7 +31,7 @@ describe('camera onboarding and health through the hub', () => {
     ({ agent } = await testAgent(hub.url, site.enrolmentToken, agentDir.path, { recordings: { segmentSeconds: 4 }, health: { probeIntervalS: 2 } }));
     await waitFor('agent online', async () => (await admin.agent(site.agent.id))?.online);
     cam = await SimulatedCamera.start({ name: 'Gate', username: 'admin', password: 'gate-secret' });
-    watch = await watchCameras(hub, admin);
+    watch = await watchCameras(hub.url, admin);
   });
   afterAll(async () => {
     watch?.ws.close();
