@@ -2,6 +2,7 @@ import type { CameraHealth, CameraView } from '@sargs/shared/protocol/index';
 import { api } from '../lib/api';
 import { h } from '../lib/dom';
 import { LiveLink } from '../lib/live';
+import { uptime } from '../lib/uptime';
 import { footageTools } from './camera-footage';
 
 const linkLabel = document.getElementById('link') as HTMLElement;
@@ -34,6 +35,7 @@ export function cameraPage(root: HTMLElement, cameraId: string, role: string): (
   const img = h('img', { alt: 'latest snapshot', class: 'snapshot', 'data-testid': 'snapshot' }) as HTMLImageElement;
   const snapNote = h('p', { class: 'note' });
   const changes = h('ol', { class: 'changes', 'data-testid': 'changes' });
+  const availability = h('p', { 'data-testid': 'uptime' });
   const recorded = h('div', {});
   const title = h('h2', {}, 'Camera');
 
@@ -52,6 +54,10 @@ export function cameraPage(root: HTMLElement, cameraId: string, role: string): (
     const to = Date.now();
     const from = to - DAY_MS;
     api<History>('GET', `/api/cameras/${encodeURIComponent(cameraId)}/history?days=7`).then((hist) => {
+      const u = uptime(hist.initial, hist.changes, Date.parse(hist.from), Date.now());
+      availability.textContent = `Recording ${(u.upFraction * 100).toFixed(2)} % of the last 7 days` +
+        `${u.knownFraction < 0.99 ? ` (known for ${(u.knownFraction * 100).toFixed(0)} % of it)` : ''}; ` +
+        `${u.outages} outage${u.outages === 1 ? '' : 's'}${u.outages ? `, the longest ${Math.round(u.longestOutageMs / 60_000)} min` : ''}.`;
       changes.replaceChildren(...hist.changes.slice(-20).reverse().map((c) => h('li', {}, `${time(c.since)}: ${c.state}${c.reason ? ` (${c.reason})` : ''}`)));
       if (!hist.changes.length) changes.replaceChildren(h('li', {}, 'No changes in the last 7 days.'));
     }).catch((err: Error) => changes.replaceChildren(h('li', {}, err.message)));
@@ -90,7 +96,7 @@ export function cameraPage(root: HTMLElement, cameraId: string, role: string): (
     h('section', { class: 'card' }, h('h3', {}, 'Latest picture'), img, snapNote, h('button', { type: 'button', onclick: loadSnapshot }, 'Refresh')),
     h('section', { class: 'card' }, h('h3', {}, 'Recorded, last 24 hours'), recorded),
     role === 'admin' || role === 'security' ? footageTools(cameraId) : null,
-    h('section', { class: 'card' }, h('h3', {}, 'State changes, last 7 days'), changes)));
+    h('section', { class: 'card' }, h('h3', {}, 'State changes, last 7 days'), availability, changes)));
   loadSnapshot();
   loadHistory();
   return () => { link.stop(); linkLabel.textContent = ''; };
