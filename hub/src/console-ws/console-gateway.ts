@@ -7,7 +7,7 @@ import type { Fleet } from '../fleet/fleet';
 const decode = createDecoder(ConsoleToHub);
 const MAX_BAD_MESSAGES = 50;
 
-interface ConsoleClient { ws: WebSocket; username: string; sessionToken: string }
+interface ConsoleClient { ws: WebSocket; username: string; sessionToken: string; role: string }
 
 /**
  * Pushes the fleet to signed-in consoles. The session cookie is checked by the access
@@ -20,12 +20,13 @@ export class ConsoleGateway {
     deps.fleet.on('agent', (view) => this.broadcast(envelope(HubToConsole, 'agent.changed', view)));
     deps.fleet.on('site', (view) => this.broadcast(envelope(HubToConsole, 'site.changed', view)));
     deps.fleet.on('camera', (view) => this.broadcast(envelope(HubToConsole, 'camera.changed', view)));
-    deps.alerts?.on('alert', (change) => this.broadcast(envelope(HubToConsole, 'alert.changed', change)));
+    // Alerts are IT staff's business (the same roles that may read GET /api/alerts).
+    deps.alerts?.on('alert', (change) => this.broadcast(envelope(HubToConsole, 'alert.changed', change), (c) => c.role === 'admin' || c.role === 'operator'));
   }
 
   register(app: FastifyInstance): void {
     app.get(CONSOLE_WS_PATH, { websocket: true, config: { access: 'signed-in' } }, (ws, req) => {
-      const client: ConsoleClient = { ws, username: req.user?.username ?? '', sessionToken: req.sessionToken ?? '' };
+      const client: ConsoleClient = { ws, username: req.user?.username ?? '', sessionToken: req.sessionToken ?? '', role: req.user?.role ?? '' };
       this.clients.add(client);
       let bad = 0;
       ws.on('close', () => this.clients.delete(client));
@@ -58,7 +59,7 @@ export class ConsoleGateway {
     for (const c of this.clients) c.ws.close(1001, 'hub shutting down');
   }
 
-  private broadcast(text: string): void {
-    for (const c of this.clients) if (c.ws.readyState === c.ws.OPEN) c.ws.send(text);
+  private broadcast(text: string, to: (c: ConsoleClient) => boolean = () => true): void {
+    for (const c of this.clients) if (c.ws.readyState === c.ws.OPEN && to(c)) c.ws.send(text);
   }
 }

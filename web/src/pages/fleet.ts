@@ -27,6 +27,12 @@ export function fleetPage(root: HTMLElement, user: SessionUser, signedOut: () =>
     return t;
   };
   const list = h('div', { id: 'fleet' });
+  const alertNote = h('p', { 'data-testid': 'alert-count' });
+  const showAlerts = user.role === 'admin' || user.role === 'operator';
+  const setAlertCount = (n: number) => {
+    alertNote.replaceChildren(n ? h('a', { href: '#/alerts', class: 'state offline' }, `${n} alert${n === 1 ? '' : 's'} waiting for acknowledgement`) : 'No alerts waiting.');
+  };
+  if (showAlerts) void api<{ unacknowledged: number }>('GET', '/api/alerts?open=true&limit=1').then((r) => setAlertCount(r.unacknowledged), () => undefined);
 
   const render = () => {
     const sections = [...sites.values()].sort((a, b) => a.name.localeCompare(b.name)).map((site) => {
@@ -40,8 +46,13 @@ export function fleetPage(root: HTMLElement, user: SessionUser, signedOut: () =>
           h('td', {}, a.hostname ?? '–'));
       });
       const siteCameras = [...cameras.values()].filter((c) => c.siteId === site.id).sort((a, b) => a.info.name.localeCompare(b.info.name));
+      const count = (st: string) => siteCameras.filter((c) => c.health.state === st).length;
       return h('section', { class: 'card', 'data-site': site.id },
         h('h2', {}, site.name),
+        siteCameras.length ? h('p', { class: 'counts', 'data-testid': 'site-counts' },
+          h('span', { class: 'state online' }, `${count('online')} online`), ' · ',
+          h('span', { class: 'state degraded' }, `${count('degraded')} degraded`), ' · ',
+          h('span', { class: 'state offline' }, `${count('offline')} offline`)) : null,
         rows.length
           ? h('table', {}, h('thead', {}, h('tr', {}, ...['Agent', 'State', 'Last seen', 'Version', 'Host'].map((t) => h('th', {}, t)))), h('tbody', {}, ...rows))
           : h('p', {}, 'No agents yet.'),
@@ -59,7 +70,7 @@ export function fleetPage(root: HTMLElement, user: SessionUser, signedOut: () =>
       for (const a of snap.agents) agents.set(a.id, a);
       cameras.clear();
       for (const c of snap.cameras) cameras.set(`${c.agentId}/${c.info.id}`, c);
-    } else if (m.type === 'camera.changed') cameras.set(`${m.body.agentId}/${m.body.info.id}`, m.body);
+    } else if (m.type === 'alert.changed') { if (showAlerts) setAlertCount(m.body.unacknowledged); return; } else if (m.type === 'camera.changed') cameras.set(`${m.body.agentId}/${m.body.info.id}`, m.body);
     else if (m.type === 'agent.changed') agents.set(m.body.id, m.body);
     else if (m.type === 'site.changed') sites.set(m.body.id, m.body);
     else return;
@@ -73,7 +84,7 @@ export function fleetPage(root: HTMLElement, user: SessionUser, signedOut: () =>
   const ticker = window.setInterval(render, 10_000);
 
   const signOut = h('button', { type: 'button', id: 'sign-out', onclick: () => { void api('DELETE', '/api/session').then(signedOut); } }, 'Sign out');
-  root.replaceChildren(h('div', {}, h('h2', {}, 'Sites and agents'), list, user.role === 'admin' ? addSiteForm() : null, signOut));
+  root.replaceChildren(h('div', {}, h('h2', {}, 'Sites and agents'), showAlerts ? alertNote : null, list, user.role === 'admin' ? addSiteForm() : null, signOut));
   return () => { link.stop(); window.clearInterval(ticker); linkLabel.textContent = ''; };
 }
 
