@@ -120,4 +120,21 @@ describe('camera pages in a real browser', () => {
     const audit = await admin.json<{ entries: { actor: string; reason?: string; details?: { sha256?: string } }[] }>('GET', '/api/audit?action=footage.export');
     expect(audit.entries[0]).toMatchObject({ actor: 'officer1', reason: 'incident at the yard gate', details: { sha256: sha } });
   });
+
+  it('an admin sets a site retention policy on the storage page; more than 72 hours needs a purpose', async () => {
+    await context.clearCookies();
+    await page.goto(`${hub.url}/#/storage`);
+    await page.fill('#sign-in [name=username]', 'admin');
+    await page.fill('#sign-in [name=password]', ADMIN_PASSWORD);
+    await page.click('#sign-in button');
+    const form = page.locator('section[data-site] form').first();
+    await form.locator('[name=maxAgeHours]').fill('168');
+    await form.locator('[name=purpose]').fill('');
+    await form.locator('button').click();
+    await expect.poll(() => page.locator('section[data-site] [role=status]').first().textContent()).toMatch(/above 72 needs a recorded purpose/);
+    await form.locator('[name=maxAgeHours]').fill('48');
+    await form.locator('button').click();
+    await expect.poll(() => page.locator('section[data-site] p').nth(0).textContent(), { timeout: 20_000 }).toMatch(/applied by the site/);
+    expect(agent.cameras.retention.currentPolicy.maxAgeHours).toBe(48);
+  });
 });

@@ -3,6 +3,7 @@ import { alertsPage } from './pages/alerts';
 import { auditPage } from './pages/audit';
 import { cameraPage } from './pages/camera';
 import { fleetPage } from './pages/fleet';
+import { storagePage } from './pages/storage';
 import { passwordPage } from './pages/password';
 import { signInPage } from './pages/sign-in';
 
@@ -31,6 +32,7 @@ async function route(): Promise<void> {
   if (camera?.[1]) leave = cameraPage(app, camera[1], user.role);
   else if (location.hash === '#/alerts' && (user.role === 'admin' || user.role === 'operator')) leave = alertsPage(app);
   else if (location.hash === '#/audit' && user.role === 'admin') leave = auditPage(app);
+  else if (location.hash === '#/storage' && user.role !== 'pilot') leave = storagePage(app, user);
   else leave = fleetPage(app, user, route);
 }
 
@@ -38,6 +40,7 @@ async function route(): Promise<void> {
 function nav(user: SessionUser): void {
   const links: [string, string][] = [['#/', 'Sites']];
   if (user.role === 'admin' || user.role === 'operator') links.push(['#/alerts', 'Alerts']);
+  if (user.role !== 'pilot') links.push(['#/storage', 'Storage']);
   if (user.role === 'admin') links.push(['#/audit', 'Audit log']);
   const el = document.getElementById('nav') as HTMLElement;
   el.replaceChildren(...links.map(([href, text]) => {
