@@ -1,6 +1,6 @@
 import type { CameraHealth, CameraView } from '@sargs/shared/protocol/index';
 import { api } from '../lib/api';
-import { h } from '../lib/dom';
+import { formValues, h } from '../lib/dom';
 import { LiveLink } from '../lib/live';
 import { uptime } from '../lib/uptime';
 import { footageTools } from './camera-footage';
@@ -16,7 +16,7 @@ const time = (iso: string) => new Date(iso).toLocaleString();
 /** A 24-hour bar: recorded stretches filled, gaps empty, so a missing hour is visible at a glance. */
 function timeline(r: Ranges, from: number, to: number): HTMLElement {
   const span = to - from;
-  const bar = h('div', { class: 'timeline', 'data-testid': 'timeline', role: 'img', 'aria-label': 'recorded time over the last 24 hours' });
+  const bar = h('div', { class: 'timeline', 'data-testid': 'timeline', role: 'img', 'aria-label': 'recorded time in the chosen window' });
   for (const x of r.ranges) {
     const a = Math.max(from, Date.parse(x.start));
     const b = Math.min(to, Date.parse(x.end));
@@ -50,9 +50,23 @@ export function cameraPage(root: HTMLElement, cameraId: string, role: string): (
     }).catch((err: Error) => { snapNote.textContent = `No snapshot: ${err.message}`; });
   };
 
+  // The recordings search: a window the user picks (default the last 24 hours).
+  let window: { from: number; to: number } | undefined;
+  const localInput = (ms: number) => new Date(ms - new Date(ms).getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+  const search = h('form', { class: 'footage', id: 'search' },
+    h('label', {}, 'From', h('input', { name: 'from', type: 'datetime-local', value: localInput(Date.now() - DAY_MS), required: true })),
+    h('label', {}, 'To', h('input', { name: 'to', type: 'datetime-local', value: localInput(Date.now()), required: true })),
+    h('button', { type: 'submit' }, 'Show recordings')) as HTMLFormElement;
+  search.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const f = formValues(search);
+    window = { from: Date.parse(new Date(f.from ?? '').toISOString()), to: Date.parse(new Date(f.to ?? '').toISOString()) };
+    loadHistory();
+  });
+
   const loadHistory = () => {
-    const to = Date.now();
-    const from = to - DAY_MS;
+    const to = window?.to ?? Date.now();
+    const from = window?.from ?? to - DAY_MS;
     api<History>('GET', `/api/cameras/${encodeURIComponent(cameraId)}/history?days=7`).then((hist) => {
       const u = uptime(hist.initial, hist.changes, Date.parse(hist.from), Date.now());
       availability.textContent = `Recording ${(u.upFraction * 100).toFixed(2)} % of the last 7 days` +
@@ -64,7 +78,7 @@ export function cameraPage(root: HTMLElement, cameraId: string, role: string): (
     api<Ranges>('GET', `/api/cameras/${encodeURIComponent(cameraId)}/recordings?from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}`).then((r) => {
       recorded.replaceChildren(
         timeline(r, from, to),
-        h('p', {}, `${(r.bytes / 1e6).toFixed(1)} MB recorded in the last 24 hours.`),
+        h('p', {}, `${(r.bytes / 1e6).toFixed(1)} MB recorded between ${time(new Date(from).toISOString())} and ${time(new Date(to).toISOString())}.`),
         r.gaps.length
           ? h('ul', { 'data-testid': 'gaps' }, ...r.gaps.map((g) => h('li', {}, `Gap ${time(g.start)} – ${time(g.end)}`)))
           : h('p', {}, 'No gaps.'));
@@ -94,7 +108,7 @@ export function cameraPage(root: HTMLElement, cameraId: string, role: string): (
     h('p', {}, h('a', { href: '#/' }, '← Sites and agents')),
     title, state,
     h('section', { class: 'card' }, h('h3', {}, 'Latest picture'), img, snapNote, h('button', { type: 'button', onclick: loadSnapshot }, 'Refresh')),
-    h('section', { class: 'card' }, h('h3', {}, 'Recorded, last 24 hours'), recorded),
+    h('section', { class: 'card' }, h('h3', {}, 'Recordings'), search, recorded),
     role === 'admin' || role === 'security' ? footageTools(cameraId) : null,
     h('section', { class: 'card' }, h('h3', {}, 'State changes, last 7 days'), availability, changes)));
   loadSnapshot();
