@@ -140,6 +140,7 @@ export class AgentGateway {
 
     let greeted = false;
     let bad = 0;
+    const conn: { agentId: string; agent?: AgentRecord } = { agentId: first.id };
     // Messages are handled strictly one after another: storage order is sequence order.
     let chain: Promise<void> = Promise.resolve();
     const helloTimer = setTimeout(() => { if (!greeted) ws.close(AgentCloseCode.protocol, 'no hello received'); }, HELLO_TIMEOUT_MS);
@@ -161,7 +162,7 @@ export class AgentGateway {
         if (!r.ok) return this.reject(ws, log, r.reason, ++bad, r.id);
         if (!greeted && r.message.type !== 'hello') return this.reject(ws, log, 'the first message must be hello', ++bad);
         if (r.message.type === 'hello') { greeted = true; this.greeted.add(ws); }
-        await this.handle(ws, first.id, r.message);
+        await this.handle(ws, conn, r.message);
       }).catch((err: unknown) => log.error({ err }, 'agent message failed'));
     });
 
@@ -195,8 +196,15 @@ export class AgentGateway {
     if (count >= MAX_BAD_MESSAGES) ws.close(AgentCloseCode.protocol, 'too many invalid messages');
   }
 
-  private async handle(ws: WebSocket, agentId: string, msg: Message<typeof AgentToHub>): Promise<void> {
-    const agent = await this.deps.store.getAgent(agentId);
+  /**
+   * The agent's record is read from the store at hello and then kept with the connection:
+   * only this connection writes its watermark, and revoking closes it, so a read per
+   * message would only slow a busy site down.
+   */
+  private async handle(ws: WebSocket, conn: { agentId: string; agent?: AgentRecord }, msg: Message<typeof AgentToHub>): Promise<void> {
+    const agentId = conn.agentId;
+    if (msg.type === 'hello' || !conn.agent) conn.agent = await this.deps.store.getAgent(agentId);
+    const agent = conn.agent;
     if (!agent || agent.revoked) return void ws.close(AgentCloseCode.unauthorized, 'enrolment token has been revoked');
     const seen: AgentRecord = { ...agent, lastSeen: this.now().toISOString() };
 
@@ -204,6 +212,7 @@ export class AgentGateway {
       case 'hello': {
         const updated = { ...seen, version: msg.body.version, hostname: msg.body.hostname };
         await this.deps.store.putAgent(updated);
+        conn.agent = updated;
         const site = await this.deps.store.getSite(agent.siteId);
         send(ws, 'welcome', { agentId, siteId: agent.siteId, siteName: site?.name ?? '', ackedSeq: agent.lastSeq });
         this.deps.fleet.setLive(updated, { online: true });
@@ -233,7 +242,8 @@ export class AgentGateway {
           send(ws, 'error', { reason: `sequence gap: expected ${agent.lastSeq + 1}, got ${seq}` });
           return send(ws, 'ack', { seq: agent.lastSeq });
         }
-        await this.deps.store.appendEvent(seen, { agentId, seq, receivedAt: this.now().toISOString(), event: msg.body });
+        await this.deps.store.appendEvent({ agentId, seq, receivedAt: this.now().toISOString(), event: msg.body });
+        conn.agent = { ...agent, lastSeq: seq };
         if (msg.body.kind === 'camera.state' && !(await this.deps.fleet.cameras.applyStateEvent(agent, msg.body.data))) {
           this.deps.log.warn({ agentId, seq }, 'camera.state event with invalid data: stored, not applied');
         }

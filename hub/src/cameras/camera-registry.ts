@@ -6,6 +6,9 @@ import type { AgentRecord, HubCameraRecord } from '../store/records';
 
 const stateEventCheck = TypeCompiler.Compile(AgentEventData['camera.state']);
 
+const sameHealth = (a: CameraHealth, b: CameraHealth) =>
+  a.state === b.state && a.reason === b.reason && a.since === b.since && a.detail === b.detail;
+
 /**
  * The hub's picture of every camera: the latest list each agent reports (lossy, live) and
  * the state changes that come through the outbox (durable, kept as history).
@@ -20,17 +23,33 @@ export class CameraRegistry extends EventEmitter<{ camera: [CameraView] }> {
     return { agentId: c.agentId, siteId: c.siteId, info: c.info, health: c.health, current: this.isOnline(c.agentId) };
   }
 
+  /**
+   * Every camera record in memory, loaded once and written through: a state change must not
+   * cost a database read per camera (3,200 cameras churning made the hub fall behind).
+   */
+  private cache: Promise<Map<string, HubCameraRecord>> | undefined;
+  private records(): Promise<Map<string, HubCameraRecord>> {
+    this.cache ??= this.store.listCameras().then((all) => new Map(all.map((c) => [`${c.agentId}!${c.info.id}`, c])));
+    return this.cache;
+  }
+
   async list(): Promise<CameraView[]> {
-    const all = await this.store.listCameras();
+    const all = [...(await this.records()).values()];
     return all.sort((a, b) => a.info.name.localeCompare(b.info.name)).map((c) => this.view(c));
   }
 
   async applyList(agent: AgentRecord, list: CameraList): Promise<void> {
+    const recs = await this.records();
+    const changed: HubCameraRecord[] = [];
     for (const { info, health } of list.cameras) {
-      const old = await this.store.getCamera(agent.id, info.id);
-      if (old && JSON.stringify(old.info) === JSON.stringify(info) && old.health.state === health.state && old.health.reason === health.reason) continue;
-      const rec: HubCameraRecord = { agentId: agent.id, siteId: agent.siteId, info, health, updatedAt: new Date().toISOString() };
-      await this.store.putCamera(rec);
+      const old = recs.get(`${agent.id}!${info.id}`);
+      if (old && sameHealth(old.health, health) && JSON.stringify(old.info) === JSON.stringify(info)) continue;
+      changed.push({ agentId: agent.id, siteId: agent.siteId, info, health, updatedAt: new Date().toISOString() });
+    }
+    if (!changed.length) return;
+    await this.store.putCameras(changed);
+    for (const rec of changed) {
+      recs.set(`${rec.agentId}!${rec.info.id}`, rec);
       this.emit('camera', this.view(rec));
     }
   }
@@ -39,18 +58,26 @@ export class CameraRegistry extends EventEmitter<{ camera: [CameraView] }> {
   async applyStateEvent(agent: AgentRecord, data: unknown): Promise<boolean> {
     if (!stateEventCheck.Check(data)) return false;
     const h: CameraHealth = data;
-    await this.store.appendCameraHistory(h);
-    const cur = await this.store.getCamera(agent.id, h.cameraId);
-    if (cur && cur.health.since <= h.since) {
-      const rec = { ...cur, health: h, updatedAt: new Date().toISOString() };
-      await this.store.putCamera(rec);
+    const recs = await this.records();
+    const key = `${agent.id}!${h.cameraId}`;
+    const cur = recs.get(key);
+    // The live list usually got here first: push only what consoles have not seen yet.
+    const newer = cur && cur.health.since <= h.since && !sameHealth(cur.health, h);
+    const rec = newer ? { ...cur, health: h, updatedAt: new Date().toISOString() } : undefined;
+    await this.store.recordCameraState(h, rec);
+    if (rec) {
+      recs.set(key, rec);
       this.emit('camera', this.view(rec));
     }
     return true;
   }
 
+  forget(agentId: string, cameraId: string): void {
+    void this.records().then((r) => r.delete(`${agentId}!${cameraId}`));
+  }
+
   /** When an agent goes or comes back, its cameras' health becomes stale or current again. */
   async agentLiveness(agentId: string): Promise<void> {
-    for (const c of await this.store.listCameras()) if (c.agentId === agentId) this.emit('camera', this.view(c));
+    for (const c of (await this.records()).values()) if (c.agentId === agentId) this.emit('camera', this.view(c));
   }
 }

@@ -58,6 +58,7 @@ export function cameraRoutes(app: FastifyInstance, deps: { store: HubStore; flee
     try {
       await deps.agents.request(cam.agentId, 'camera.remove', { cameraId });
       await deps.store.deleteCamera(cam.agentId, cameraId);
+      deps.fleet.cameras.forget(cam.agentId, cameraId);
       req.log.info({ by: req.user?.username, cameraId }, 'camera removed');
       return reply.code(204).send();
     } catch (err) {

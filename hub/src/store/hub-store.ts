@@ -59,15 +59,27 @@ export class HubStore {
   putSite(s: SiteRecord) { return this.sites.put(s.id, s); }
   async listSites(): Promise<SiteRecord[]> { return (await this.sites.values().all()) as SiteRecord[]; }
 
-  getAgent(id: string) { return this.agents.get(id) as Promise<AgentRecord | undefined>; }
+  /**
+   * The exactly-once watermark lives under its own key, written only with the event it
+   * counts: an event written after an admin revoked the agent cannot put back the old record.
+   */
+  private get watermarks() { return this.db.sublevel<string, number>('watermarks', { valueEncoding: 'json' }); }
+
+  async getAgent(id: string): Promise<AgentRecord | undefined> {
+    const a = (await this.agents.get(id)) as AgentRecord | undefined;
+    return a && { ...a, lastSeq: (await this.watermarks.get(id)) ?? a.lastSeq };
+  }
   putAgent(a: AgentRecord) { return this.agents.put(a.id, a); }
-  async listAgents(): Promise<AgentRecord[]> { return (await this.agents.values().all()) as AgentRecord[]; }
+  async listAgents(): Promise<AgentRecord[]> {
+    const marks = new Map(await this.watermarks.iterator().all());
+    return ((await this.agents.values().all()) as AgentRecord[]).map((a) => ({ ...a, lastSeq: marks.get(a.id) ?? a.lastSeq }));
+  }
 
   /** Stores an event and advances the agent's watermark in one atomic batch. */
-  async appendEvent(agent: AgentRecord, ev: StoredEvent): Promise<void> {
+  async appendEvent(ev: StoredEvent): Promise<void> {
     await this.db.batch([
       { type: 'put', sublevel: this.events as never, key: seqKey(ev.agentId, ev.seq), value: ev },
-      { type: 'put', sublevel: this.agents as never, key: agent.id, value: { ...agent, lastSeq: ev.seq } },
+      { type: 'put', sublevel: this.watermarks as never, key: ev.agentId, value: ev.seq },
     ] as never);
   }
 
@@ -76,6 +88,16 @@ export class HubStore {
   putRetention(siteId: string, r: SiteRetention) { return this.db.sublevel<string, SiteRetention>('retention', { valueEncoding: 'json' }).put(siteId, r); }
 
   putCamera(c: HubCameraRecord) { return this.cameras.put(`${c.agentId}!${c.info.id}`, c); }
+  putCameras(list: HubCameraRecord[]) {
+    return this.cameras.batch(list.map((c) => ({ type: 'put' as const, key: `${c.agentId}!${c.info.id}`, value: c })));
+  }
+  /** A state change for the history, and the camera's new current state, in one write. */
+  async recordCameraState(h: CameraHealth, current: HubCameraRecord | undefined): Promise<void> {
+    await this.db.batch([
+      { type: 'put', sublevel: this.history as never, key: `${h.cameraId}!${h.since}`, value: h },
+      ...(current ? [{ type: 'put', sublevel: this.cameras as never, key: `${current.agentId}!${current.info.id}`, value: current }] : []),
+    ] as never);
+  }
   deleteCamera(agentId: string, cameraId: string) { return this.cameras.del(`${agentId}!${cameraId}`); }
   getCamera(agentId: string, cameraId: string) { return this.cameras.get(`${agentId}!${cameraId}`) as Promise<HubCameraRecord | undefined>; }
   async listCameras(): Promise<HubCameraRecord[]> { return (await this.cameras.values().all()) as HubCameraRecord[]; }
