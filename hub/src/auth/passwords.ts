@@ -4,9 +4,15 @@ import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:c
 const PARAMS = { N: 2 ** 17, r: 8, p: 1 };
 const KEYLEN = 32;
 
+// Each hash holds 128 MiB while it runs: one at a time keeps the hub's memory bounded when
+// several people sign in at once (two at start-up took its peak RSS past 300 MB).
+let queue: Promise<unknown> = Promise.resolve();
+
 function derive(password: string, salt: Buffer, p: { N: number; r: number; p: number }): Promise<Buffer> {
   const opts: ScryptOptions = { N: p.N, r: p.r, p: p.p, maxmem: 256 * 1024 * 1024 };
-  return new Promise((resolve, reject) => scrypt(password, salt, KEYLEN, opts, (err, key) => (err ? reject(err) : resolve(key))));
+  const run = queue.then(() => new Promise<Buffer>((resolve, reject) => scrypt(password, salt, KEYLEN, opts, (err, key) => (err ? reject(err) : resolve(key)))));
+  queue = run.catch(() => undefined);
+  return run;
 }
 
 export async function hashPassword(password: string): Promise<string> {

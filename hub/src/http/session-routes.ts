@@ -18,8 +18,10 @@ const PasswordChange = Type.Object({
   next: Type.String({ minLength: MIN_PASSWORD_LENGTH, maxLength: 256 }),
 }, { additionalProperties: false });
 
-// A hash to compare against when the user does not exist, so timing does not reveal which names exist.
-const DUMMY_HASH = hashPassword('no such user, constant-time filler');
+// A hash to compare against when the user does not exist, so timing does not reveal which
+// names exist. Made on first need, not at start-up beside the first admin's.
+let dummyHash: Promise<string> | undefined;
+const DUMMY_HASH = () => (dummyHash ??= hashPassword('no such user, constant-time filler'));
 
 export function sessionRoutes(app: FastifyInstance, deps: {
   store: HubStore; sessions: Sessions; limiter: SignInLimiter; consoles: ConsoleGateway; secureCookies: boolean; audit: AuditLog;
@@ -32,7 +34,7 @@ export function sessionRoutes(app: FastifyInstance, deps: {
       return reply.code(429).send({ error: `too many failed sign-ins; try again in ${Math.ceil(wait / 1000)} s` });
     }
     const user = await deps.store.getUser(username);
-    const ok = await verifyPassword(password, user?.passwordHash ?? (await DUMMY_HASH));
+    const ok = await verifyPassword(password, user?.passwordHash ?? (await DUMMY_HASH()));
     if (!user || !ok) {
       deps.limiter.recordFailure(username, req.ip);
       req.log.warn({ username, ip: req.ip }, 'failed sign-in');
