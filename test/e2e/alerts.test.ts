@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from '@sargs/agent';
@@ -12,6 +14,7 @@ import { ADMIN_PASSWORD, testAgent } from '../support/in-process';
 import { capturedLogger } from '../support/log-capture';
 import { consoleDir, tempDir } from '../support/paths';
 import { waitFor } from '../support/wait';
+import { startCliProcess } from '../support/cli-process';
 
 const SECRET = 'the site webhook secret';
 const decode = createDecoder(HubToConsole);
@@ -142,5 +145,26 @@ describe('alerts: console, webhook and e-mail from a real site', () => {
     await waitFor('agent.lost on the webhook', () => hook.delivered().some((h) => h.body.alert.id === lost.id), 10_000);
     const open = await admin.json<AlertList>('GET', '/api/alerts?open=true');
     expect(open.alerts.map((a) => a.kind)).toContain('agent.lost');
+  });
+
+  it('an agent process killed with SIGKILL is reported lost after agentLostAfterMs', async () => {
+    const site = await admin.createSite('Killed parish');
+    const dir = tempDir('killed-agent');
+    const config = join(dir.path, 'agent.yaml');
+    writeFileSync(config, `hub:\n  url: ${hub.url.replace('http', 'ws')}\n  enrolmentToken: ${site.enrolmentToken}\ndataDir: ${dir.path}\nname: killed-gateway\n`);
+    const proc = await startCliProcess(['agent', '--config', config], /"msg":"(agent started)"/);
+    try {
+      await waitFor('agent online', async () => (await admin.agent(site.agent.id))?.online, 20_000);
+      const killedAt = Date.now();
+      await proc.stop('SIGKILL');
+      const lost = await waitFor('agent.lost', () => console_.find((a) => a.kind === 'agent.lost' && a.agentId === site.agent.id), 15_000);
+      expect(Date.parse(lost.raisedAt) - killedAt).toBeGreaterThanOrEqual(2000 - 50);
+      // Created, then waiting seconds for its gateway to start, it was never reported lost: it had never connected.
+      expect(console_.alerts().filter((a) => a.kind === 'agent.lost' && a.agentId === site.agent.id)).toHaveLength(1);
+      expect(lost.severity).toBe('critical');
+    } finally {
+      await proc.stop('SIGKILL');
+      dir.remove();
+    }
   });
 });

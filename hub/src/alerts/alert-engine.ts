@@ -328,7 +328,8 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertChanged] }> {
       if (v.online) this.run(() => this.agentBack(v.id));
       return;
     }
-    if (timer) return;
+    // A gateway that has never connected is not lost, it is not installed yet.
+    if (timer || v.lastSeen === null) return;
     this.agentTimers.set(v.id, this.later(this.settings.agentLostAfterMs, async () => {
       this.agentTimers.delete(v.id);
       const a = await this.deps.store.getAgent(v.id);
