@@ -33,6 +33,12 @@ export class CameraRegistry extends EventEmitter<{ camera: [CameraView] }> {
     return this.cache;
   }
 
+  /** The camera with this id (and so the agent that records it). */
+  async find(cameraId: string): Promise<CameraView | undefined> {
+    for (const c of (await this.records()).values()) if (c.info.id === cameraId) return this.view(c);
+    return undefined;
+  }
+
   async list(): Promise<CameraView[]> {
     const all = [...(await this.records()).values()];
     return all.sort((a, b) => a.info.name.localeCompare(b.info.name)).map((c) => this.view(c));

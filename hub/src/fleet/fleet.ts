@@ -46,6 +46,11 @@ export class Fleet extends EventEmitter<FleetEvents> {
     return { sites: sites.map((s) => this.siteView(s)), agents: agents.map((a) => this.view(a)), cameras: await this.cameras.list() };
   }
 
+  /** The site's connected, unrevoked agent: the one that can reach its cameras. */
+  async siteAgent(siteId: string): Promise<AgentRecord | undefined> {
+    return (await this.store.listAgents()).find((a) => a.siteId === siteId && !a.revoked && this.isOnline(a.id));
+  }
+
   isOnline(agentId: string): boolean {
     return this.live.get(agentId)?.online ?? false;
   }

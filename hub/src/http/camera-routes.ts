@@ -24,14 +24,11 @@ const ExportQuery = Type.Object({
 const RangeQuery = Type.Object({ from: Type.String({ format: 'date-time' }), to: Type.String({ format: 'date-time' }) }, { additionalProperties: false });
 
 export function cameraRoutes(app: FastifyInstance, deps: { store: HubStore; fleet: Fleet; agents: AgentGateway; audit: AuditLog }): void {
-  /** The site's connected agent: the one that can reach its cameras. */
-  const siteAgent = async (siteId: string) => (await deps.store.listAgents()).find((a) => a.siteId === siteId && !a.revoked && deps.fleet.isOnline(a.id));
-  const cameraAgent = async (cameraId: string) => (await deps.fleet.cameras.list()).find((c) => c.info.id === cameraId);
 
   app.get('/api/sites/:siteId/discovery', { config: { access: ['admin', 'operator'] }, schema: { params: SiteParam } }, async (req, reply) => {
     const { siteId } = req.params as { siteId: string };
     if (!(await deps.store.getSite(siteId))) return reply.code(404).send({ error: `no site "${siteId}"` });
-    const agent = await siteAgent(siteId);
+    const agent = await deps.fleet.siteAgent(siteId);
     if (!agent) return reply.code(503).send({ error: 'no agent of this site is connected' });
     return deps.agents.request(agent.id, 'camera.discover', {}, 20_000).catch((err: unknown) => replyAgentError(reply, err));
   });
@@ -39,7 +36,7 @@ export function cameraRoutes(app: FastifyInstance, deps: { store: HubStore; flee
   app.post('/api/sites/:siteId/cameras', { config: { access: ['admin', 'operator'] }, schema: { params: SiteParam, body: NewCamera } }, async (req, reply) => {
     const { siteId } = req.params as { siteId: string };
     if (!(await deps.store.getSite(siteId))) return reply.code(404).send({ error: `no site "${siteId}"` });
-    const agent = await siteAgent(siteId);
+    const agent = await deps.fleet.siteAgent(siteId);
     if (!agent) return reply.code(503).send({ error: 'no agent of this site is connected' });
     const body = req.body as { url: string; username: string; password: string; name?: string };
     try {
@@ -53,7 +50,7 @@ export function cameraRoutes(app: FastifyInstance, deps: { store: HubStore; flee
 
   app.delete('/api/cameras/:cameraId', { config: { access: ['admin', 'operator'] }, schema: { params: CameraParam } }, async (req, reply) => {
     const { cameraId } = req.params as { cameraId: string };
-    const cam = await cameraAgent(cameraId);
+    const cam = await deps.fleet.cameras.find(cameraId);
     if (!cam) return reply.code(404).send({ error: `no camera "${cameraId}"` });
     try {
       await deps.agents.request(cam.agentId, 'camera.remove', { cameraId });
@@ -68,7 +65,7 @@ export function cameraRoutes(app: FastifyInstance, deps: { store: HubStore; flee
 
   app.get('/api/cameras/:cameraId/snapshot', { config: { access: ['admin', 'operator', 'security'] }, schema: { params: CameraParam } }, async (req, reply) => {
     const { cameraId } = req.params as { cameraId: string };
-    const cam = await cameraAgent(cameraId);
+    const cam = await deps.fleet.cameras.find(cameraId);
     if (!cam) return reply.code(404).send({ error: `no camera "${cameraId}"` });
     try {
       const r = await deps.agents.request(cam.agentId, 'camera.snapshot', { cameraId }, 15_000);
@@ -88,7 +85,7 @@ export function cameraRoutes(app: FastifyInstance, deps: { store: HubStore; flee
     const { cameraId } = req.params as { cameraId: string };
     const { from, to, reason } = req.query as { from: string; to: string; reason: string };
     if (Date.parse(from) >= Date.parse(to)) return reply.code(400).send({ error: '"from" must be before "to"' });
-    const cam = await cameraAgent(cameraId);
+    const cam = await deps.fleet.cameras.find(cameraId);
     if (!cam) return reply.code(404).send({ error: `no camera "${cameraId}"` });
     const { streamId, stream, close } = deps.agents.openStream(cam.agentId);
     const done = deps.agents.request(cam.agentId, 'recordings.export', { cameraId, from, to, streamId }, 30 * 60_000);
@@ -117,7 +114,7 @@ export function cameraRoutes(app: FastifyInstance, deps: { store: HubStore; flee
     const { cameraId } = req.params as { cameraId: string };
     const { from, to } = req.query as { from: string; to: string };
     if (Date.parse(from) >= Date.parse(to)) return reply.code(400).send({ error: '"from" must be before "to"' });
-    const cam = await cameraAgent(cameraId);
+    const cam = await deps.fleet.cameras.find(cameraId);
     if (!cam) return reply.code(404).send({ error: `no camera "${cameraId}"` });
     return deps.agents.request(cam.agentId, 'recordings.ranges', { cameraId, from, to }).catch((err: unknown) => replyAgentError(reply, err));
   });

@@ -31,12 +31,10 @@ function effect(s: StorageView) {
 }
 
 export function retentionRoutes(app: FastifyInstance, deps: { store: HubStore; fleet: Fleet; agents: AgentGateway; audit: AuditLog; sync: RetentionSync }): void {
-  const cameraAgent = async (cameraId: string) => (await deps.fleet.cameras.list()).find((c) => c.info.id === cameraId);
-  const siteAgent = async (siteId: string) => (await deps.store.listAgents()).find((a) => a.siteId === siteId && !a.revoked && deps.fleet.isOnline(a.id));
 
   app.get('/api/cameras/:cameraId/holds', { config: { access: ['admin', 'security'] }, schema: { params: CameraParam } }, async (req, reply) => {
     const { cameraId } = req.params as { cameraId: string };
-    const cam = await cameraAgent(cameraId);
+    const cam = await deps.fleet.cameras.find(cameraId);
     if (!cam) return reply.code(404).send({ error: `no camera "${cameraId}"` });
     return deps.agents.request(cam.agentId, 'holds.list', { cameraId }).catch((err: unknown) => replyAgentError(reply, err));
   });
@@ -45,7 +43,7 @@ export function retentionRoutes(app: FastifyInstance, deps: { store: HubStore; f
     const { cameraId } = req.params as { cameraId: string };
     const { from, to, reason } = req.body as { from: string; to: string; reason: string };
     if (Date.parse(from) >= Date.parse(to)) return reply.code(400).send({ error: '"from" must be before "to"' });
-    const cam = await cameraAgent(cameraId);
+    const cam = await deps.fleet.cameras.find(cameraId);
     if (!cam) return reply.code(404).send({ error: `no camera "${cameraId}"` });
     try {
       const hold = await deps.agents.request(cam.agentId, 'holds.place', { cameraId, from, to, reason, by: req.user!.username });
@@ -59,7 +57,7 @@ export function retentionRoutes(app: FastifyInstance, deps: { store: HubStore; f
   app.delete('/api/cameras/:cameraId/holds/:holdId', { config: { access: ['admin', 'security'] }, schema: { params: HoldParams, querystring: ReleaseQuery } }, async (req, reply) => {
     const { cameraId, holdId } = req.params as { cameraId: string; holdId: string };
     const { reason } = req.query as { reason: string };
-    const cam = await cameraAgent(cameraId);
+    const cam = await deps.fleet.cameras.find(cameraId);
     if (!cam) return reply.code(404).send({ error: `no camera "${cameraId}"` });
     try {
       const hold = await deps.agents.request(cam.agentId, 'holds.release', { id: holdId });
@@ -74,7 +72,7 @@ export function retentionRoutes(app: FastifyInstance, deps: { store: HubStore; f
     const { siteId } = req.params as { siteId: string };
     if (!(await deps.store.getSite(siteId))) return reply.code(404).send({ error: `no site "${siteId}"` });
     const set = (await deps.store.getRetention(siteId)) ?? null;
-    const agent = await siteAgent(siteId);
+    const agent = await deps.fleet.siteAgent(siteId);
     const storage = agent ? await deps.agents.request(agent.id, 'storage.report', {}).catch(() => null) : null;
     return { set, storage: storage ? effect(storage) : null };
   });
@@ -89,7 +87,7 @@ export function retentionRoutes(app: FastifyInstance, deps: { store: HubStore; f
     if (long) return reply.code(400).send({ error: `${long[0]}maxAgeHours above 72 needs a recorded purpose` });
     await deps.store.putRetention(siteId, { policy, setBy: req.user!.username, setAt: new Date().toISOString() });
     await deps.audit.append({ actor: req.user!.username, action: 'retention.change', target: siteId, ...(policy.purpose ? { reason: policy.purpose } : {}), details: { policy } });
-    const agent = await siteAgent(siteId);
+    const agent = await deps.fleet.siteAgent(siteId);
     const applied = agent ? await deps.sync.push(siteId, agent.id) : false;
     return reply.code(applied ? 200 : 202).send({ ...(await deps.store.getRetention(siteId)), pending: !applied });
   });

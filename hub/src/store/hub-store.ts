@@ -21,7 +21,10 @@ export class HubStore {
     private readonly events: Sub<StoredEvent>,
     private readonly cameras: Sub<HubCameraRecord>,
     private readonly history: Sub<CameraHealth>,
-  ) {}
+  ) {
+    this.watermarks = db.sublevel('watermarks', { valueEncoding: 'json' }) as typeof this.watermarks;
+    this.retention = db.sublevel('retention', { valueEncoding: 'json' }) as typeof this.retention;
+  }
 
   static async open(dir: string): Promise<HubStore> {
     const db = new Level<string, unknown>(dir, { valueEncoding: 'json' });
@@ -63,15 +66,16 @@ export class HubStore {
    * The exactly-once watermark lives under its own key, written only with the event it
    * counts: an event written after an admin revoked the agent cannot put back the old record.
    */
-  private get watermarks() { return this.db.sublevel<string, number>('watermarks', { valueEncoding: 'json' }); }
+  private readonly watermarks: Sub<number>;
+  private readonly retention: Sub<SiteRetention>;
 
   async getAgent(id: string): Promise<AgentRecord | undefined> {
     const a = (await this.agents.get(id)) as AgentRecord | undefined;
-    return a && { ...a, lastSeq: (await this.watermarks.get(id)) ?? a.lastSeq };
+    return a && { ...a, lastSeq: ((await this.watermarks.get(id)) as number | undefined) ?? a.lastSeq };
   }
   putAgent(a: AgentRecord) { return this.agents.put(a.id, a); }
   async listAgents(): Promise<AgentRecord[]> {
-    const marks = new Map(await this.watermarks.iterator().all());
+    const marks = new Map((await this.watermarks.iterator().all()) as [string, number][]);
     return ((await this.agents.values().all()) as AgentRecord[]).map((a) => ({ ...a, lastSeq: marks.get(a.id) ?? a.lastSeq }));
   }
 
@@ -84,8 +88,8 @@ export class HubStore {
   }
 
   /** A site's retention policy as set in the hub, and whether its agent has confirmed it. */
-  getRetention(siteId: string) { return this.db.sublevel<string, SiteRetention>('retention', { valueEncoding: 'json' }).get(siteId); }
-  putRetention(siteId: string, r: SiteRetention) { return this.db.sublevel<string, SiteRetention>('retention', { valueEncoding: 'json' }).put(siteId, r); }
+  getRetention(siteId: string) { return this.retention.get(siteId) as Promise<SiteRetention | undefined>; }
+  putRetention(siteId: string, r: SiteRetention) { return this.retention.put(siteId, r); }
 
   putCamera(c: HubCameraRecord) { return this.cameras.put(`${c.agentId}!${c.info.id}`, c); }
   putCameras(list: HubCameraRecord[]) {
