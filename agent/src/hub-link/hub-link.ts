@@ -252,7 +252,7 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
   }
 
   /** Lossy live data (camera list): sent now if connected, otherwise dropped; the next one replaces it. */
-  sendLive<K extends 'cameras' | 'stream.start'>(type: K, body: Parameters<typeof envelope<typeof AgentToHub, K>>[2]): boolean {
+  sendLive<K extends 'cameras' | 'vehicles' | 'stream.start'>(type: K, body: Parameters<typeof envelope<typeof AgentToHub, K>>[2]): boolean {
     if (!this.ready || this.ws?.readyState !== WebSocket.OPEN) return false;
     this.ws.send(envelope(AgentToHub, type, body));
     return true;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import {
   AGENT_WS_PATH, AgentCloseCode, AgentRequests, AgentToHub, HubToAgent, MAX_MESSAGE_BYTES, createDecoder, envelope,
-  STREAM_ID_BYTES, type ExportInfo, type Message, type RequestArgs, type RequestErrorCode, type RequestOp, type RequestResult,
+  STREAM_ID_BYTES, type AgentEvent, type ExportInfo, type Message, type RequestArgs, type RequestErrorCode, type RequestOp, type RequestResult, type VehicleList,
 } from '@sargs/shared';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
@@ -37,6 +37,11 @@ export interface IncomingStream {
 }
 interface OpenStream extends IncomingStream { agentId: string; start: (i: ExportInfo) => void }
 
+/** Handles one stored outbox event of a kind; runs in sequence order before the ack. */
+export type AgentEventHandler = (agent: AgentRecord, event: AgentEvent) => Promise<void> | void;
+/** Handles a lossy live message (newest wins) from a connected agent. */
+export type VehicleListHandler = (agent: AgentRecord, body: VehicleList) => void;
+
 interface Pending { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout; op: string; ws: WebSocket }
 
 declare module 'fastify' {
@@ -53,6 +58,8 @@ export class AgentGateway {
   private readonly greeted = new Set<WebSocket>();
   private readonly pending = new Map<string, Pending>();
   private readonly streams = new Map<string, OpenStream>();
+  private readonly eventHandlers = new Map<string, AgentEventHandler[]>();
+  private readonly vehicleHandlers: VehicleListHandler[] = [];
 
   constructor(private readonly deps: { store: HubStore; fleet: Fleet; log: FastifyBaseLogger; now?: () => Date }) {}
 
@@ -73,6 +80,21 @@ export class AgentGateway {
         req.agent = result.agent;
       },
     }, (socket, req) => this.accept(socket, req.agent as AgentRecord));
+  }
+
+  /**
+   * Lets a hub component act on an outbox event kind (flights, vehicle links, lighting …)
+   * without this gateway knowing it. A handler that throws is logged; the event stays stored.
+   */
+  onEvent(kind: string, handler: AgentEventHandler): void {
+    const list = this.eventHandlers.get(kind) ?? [];
+    list.push(handler);
+    this.eventHandlers.set(kind, list);
+  }
+
+  /** Lets a hub component receive the agents' live vehicle lists. */
+  onVehicles(handler: VehicleListHandler): void {
+    this.vehicleHandlers.push(handler);
   }
 
   /** Ends a revoked agent's live connection at once. */
@@ -234,6 +256,9 @@ export class AgentGateway {
       case 'cameras':
         await this.deps.fleet.cameras.applyList(agent, msg.body);
         return;
+      case 'vehicles':
+        for (const h of this.vehicleHandlers) h(agent, msg.body);
+        return;
       case 'event': {
         const seq = msg.seq;
         if (seq === undefined) return send(ws, 'error', { reason: 'event without seq' });
@@ -246,6 +271,13 @@ export class AgentGateway {
         conn.agent = { ...agent, lastSeq: seq };
         if (msg.body.kind === 'camera.state' && !(await this.deps.fleet.cameras.applyStateEvent(agent, msg.body.data))) {
           this.deps.log.warn({ agentId, seq }, 'camera.state event with invalid data: stored, not applied');
+        }
+        for (const h of this.eventHandlers.get(msg.body.kind) ?? []) {
+          try {
+            await h(agent, msg.body);
+          } catch (err) {
+            this.deps.log.error({ err, agentId, seq, kind: msg.body.kind }, 'event handler failed: event stored, not applied');
+          }
         }
         return send(ws, 'ack', { seq });
       }

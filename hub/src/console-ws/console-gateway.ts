@@ -59,6 +59,14 @@ export class ConsoleGateway {
     for (const c of this.clients) c.ws.close(1001, 'hub shutting down');
   }
 
+  /**
+   * Pushes one message to every signed-in console whose role is listed (all roles when
+   * none are), so hub components (vehicles, flights, lighting) need not edit this class.
+   */
+  publish<K extends keyof typeof HubToConsole & string>(type: K, body: Parameters<typeof envelope<typeof HubToConsole, K>>[2], roles?: readonly string[]): void {
+    this.broadcast(envelope(HubToConsole, type, body), roles ? (c) => roles.includes(c.role) : undefined);
+  }
+
   private broadcast(text: string, to: (c: ConsoleClient) => boolean = () => true): void {
     for (const c of this.clients) if (c.ws.readyState === c.ws.OPEN && to(c)) c.ws.send(text);
   }

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CameraHealth, CameraInfo } from './cameras';
+import { FlightLogChunk, VehicleConflictEvent, VehicleLinkEvent, VehicleList } from './drones';
 import { Request, Response, StreamStart } from './requests';
 
 /** WebSocket path on the hub where agents dial in. */
@@ -55,6 +56,9 @@ export type CameraList = Static<typeof CameraList>;
 /** Outbox event kinds the hub interprets, with the schema of their data. Others are stored as they are. */
 export const AgentEventData = {
   'camera.state': CameraHealth,
+  'vehicle.link': VehicleLinkEvent,
+  'vehicle.conflict': VehicleConflictEvent,
+  'flight.log': FlightLogChunk,
 };
 
 /** What an agent may send to the hub. */
@@ -62,6 +66,7 @@ export const AgentToHub = {
   hello: Hello,
   status: AgentStatus,
   cameras: CameraList,
+  vehicles: VehicleList,
   event: AgentEvent,
   response: Response,
   'stream.start': StreamStart,

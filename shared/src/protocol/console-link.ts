@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { AlertChanged } from './alerts';
 import { CameraHealth, CameraInfo } from './cameras';
+import { FlightView, VehicleView } from './drones';
 
 export const CONSOLE_WS_PATH = '/console/ws';
 
@@ -53,6 +54,8 @@ export const HubToConsole = {
   'site.changed': SiteView,
   'camera.changed': CameraView,
   'alert.changed': AlertChanged,
+  'vehicle.changed': VehicleView,
+  'flight.changed': FlightView,
   pong: Type.Object({}, { additionalProperties: false }),
   error: Type.Object({ reason: Type.String() }, { additionalProperties: false }),
 };

@@ -4,3 +4,4 @@ export * from './console-link';
 export * from './cameras';
 export * from './alerts';
 export * from './requests';
+export * from './drones';
