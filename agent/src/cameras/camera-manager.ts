@@ -44,8 +44,8 @@ export interface CameraManagerDeps {
   env?: NodeJS.ProcessEnv;
 }
 
-/** How often health is re-assessed: the 3 s offline target allows a quarter of a second here. */
-const HEALTH_TICK_MS = 250;
+/** How often each camera's probe schedule is looked at; the probes themselves run every 10–60 s. */
+const PROBE_CHECK_MS = 1000;
 const STORAGE_REPORT_MS = 10 * 60_000;
 
 export function cameraInfo(r: CameraRecord): CameraInfo {
@@ -60,9 +60,10 @@ export function cameraInfo(r: CameraRecord): CameraInfo {
  */
 export class CameraManager extends EventEmitter<{ health: [CameraHealth] }> {
   private readonly runtimes = new Map<string, CameraRuntime>();
-  private healthTimer: NodeJS.Timeout | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
   private reportTimer: NodeJS.Timeout | undefined;
   private diskLow = false;
+  private livePending = false;
   private readonly clock: Clock;
 
   private constructor(
@@ -98,18 +99,19 @@ export class CameraManager extends EventEmitter<{ health: [CameraHealth] }> {
   }
 
   async start(): Promise<void> {
-    this.retention.on('disk-low', () => { this.diskLow = true; });
-    this.retention.on('disk-ok', () => { this.diskLow = false; });
+    this.retention.on('disk-low', () => this.setDiskLow(true));
+    this.retention.on('disk-ok', () => this.setDiskLow(false));
     this.retention.start();
     for (const rec of await this.store.list()) this.run(rec);
-    this.healthTimer = setInterval(() => this.tick(), HEALTH_TICK_MS);
+    this.probeTimer = setInterval(() => { for (const rt of this.runtimes.values()) void rt.runProbe(); }, PROBE_CHECK_MS);
     this.reportTimer = setInterval(() => void this.reportStorage(), STORAGE_REPORT_MS);
     void this.reportStorage();
     this.pushLive();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.healthTimer);
+    clearInterval(this.probeTimer);
+    for (const rt of this.runtimes.values()) rt.stop();
     clearInterval(this.reportTimer);
     await Promise.all([...this.runtimes.values()].map((r) => r.recorder.stop()));
     this.runtimes.clear();
@@ -157,6 +159,7 @@ export class CameraManager extends EventEmitter<{ health: [CameraHealth] }> {
   async remove(cameraId: string): Promise<boolean> {
     const rt = this.runtimes.get(cameraId);
     if (rt) {
+      rt.stop();
       await rt.recorder.stop();
       this.runtimes.delete(cameraId);
     }
@@ -198,6 +201,7 @@ export class CameraManager extends EventEmitter<{ health: [CameraHealth] }> {
     });
     const rt = new CameraRuntime(rec, recorder, () => decryptSecret(rec.passwordEnc, this.key), {
       clock: this.clock, log, health: { ...DEFAULT_HEALTH, ...this.deps.settings.health }, probeIntervalMs: this.deps.settings.probeIntervalMs,
+      diskLow: () => this.diskLow, onChange: (h) => this.healthChanged(h),
       ...(this.deps.prober ? { prober: this.deps.prober } : {}),
     });
     recorder.on('segment', () => {
@@ -208,17 +212,19 @@ export class CameraManager extends EventEmitter<{ health: [CameraHealth] }> {
     void rt.runProbe(true);
   }
 
-  private tick(): void {
-    let changed = false;
-    for (const rt of this.runtimes.values()) {
-      const h = rt.evaluate(this.diskLow);
-      if (!h) continue;
-      changed = true;
-      this.emit('health', h);
-      this.deps.emitEvent('camera.state', { ...h }).catch((err: unknown) => this.deps.log.error({ err }, 'could not queue a camera state change'));
-    }
-    for (const rt of this.runtimes.values()) void rt.runProbe();
-    if (changed) this.pushLive();
+  private setDiskLow(low: boolean): void {
+    if (this.diskLow === low) return;
+    this.diskLow = low;
+    for (const rt of this.runtimes.values()) rt.assess();
+  }
+
+  private healthChanged(h: CameraHealth): void {
+    this.emit('health', h);
+    this.deps.emitEvent('camera.state', { ...h }).catch((err: unknown) => this.deps.log.error({ err }, 'could not queue a camera state change'));
+    // Several cameras changing in one moment (a switch losing power) make one live push.
+    if (this.livePending) return;
+    this.livePending = true;
+    queueMicrotask(() => { this.livePending = false; this.pushLive(); });
   }
 
   pushLive(): void {

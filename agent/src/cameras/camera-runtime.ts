@@ -18,26 +18,62 @@ export class CameraRuntime {
   probe: ProbeView | undefined;
   private probing = false;
   private lastProbeAt = 0;
+  private readonly startedAt: number;
+  /** When the assessment could next change with no new input (a stall, the start grace ending). */
+  private deadline: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   constructor(
     public record: CameraRecord,
     readonly recorder: Recorder,
     private readonly password: () => string,
-    private readonly deps: { clock: Clock; log: Logger; health: HealthSettings; probeIntervalMs: number; prober?: Prober },
+    private readonly deps: {
+      clock: Clock; log: Logger; health: HealthSettings; probeIntervalMs: number; prober?: Prober;
+      /** Whether the recordings disk is below its floor, asked at each assessment. */
+      diskLow: () => boolean;
+      /** Called with each new health; the only way changes leave this object. */
+      onChange: (health: CameraHealth) => void;
+    },
   ) {
     this.tracker = new HealthTracker(record.id, deps.clock, deps.health);
+    this.startedAt = deps.clock.now();
+    // Health is assessed when something happens, not on a tick: a gateway with few cameras
+    // spent a third of the agent's CPU waking up to find nothing changed. A stall is the
+    // absence of an event, so a deadline timer stands in for it, pushed back by every frame.
+    recorder.on('state', () => this.assess());
+    recorder.on('progress', () => this.assess());
+    this.assess();
   }
 
   get health(): CameraHealth { return this.tracker.health; }
 
-  /** Re-assesses health; returns the new health when it changed. */
-  evaluate(diskLow: boolean): CameraHealth | undefined {
+  /** Re-assesses health now (an input changed); reports a change and re-arms the deadline. */
+  assess(): void {
+    if (this.stopped) return;
     const r = this.recorder;
     const view = { state: r.state, ...(r.failure ? { failure: r.failure } : {}), ...(r.lastFrameAt !== undefined ? { lastFrameAt: r.lastFrameAt } : {}) };
-    const changed = this.tracker.evaluate(view, this.probe, diskLow);
+    const changed = this.tracker.evaluate(view, this.probe, this.deps.diskLow());
+    this.armDeadline();
+    if (!changed) return;
+    this.deps.onChange(changed);
     // When video stops, ask the camera at once why, rather than at the next periodic probe.
-    if (changed && changed.state !== 'online') void this.runProbe(true);
-    return changed;
+    if (changed.state !== 'online') void this.runProbe(true);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.deadline);
+  }
+
+  private armDeadline(): void {
+    const now = this.deps.clock.now();
+    const { stallMs, startGraceMs } = this.deps.health;
+    const last = this.recorder.state === 'recording' ? this.recorder.lastFrameAt : undefined;
+    let at: number | undefined;
+    if (last !== undefined && now - last <= stallMs) at = last + stallMs + 1;
+    else if (now - this.startedAt < startGraceMs) at = this.startedAt + startGraceMs + 1;
+    clearTimeout(this.deadline);
+    this.deadline = at === undefined ? undefined : setTimeout(() => this.assess(), Math.max(0, at - now));
   }
 
   /**
@@ -56,6 +92,7 @@ export class CameraRuntime {
         url: this.record.deviceUrl, username: this.record.username, password: this.password(), timeoutMs: 3000, clock: this.deps.clock,
       });
       this.probe = { ok: true, clockOffsetMs: result.clockOffsetMs };
+      this.assess();
     } catch (err) {
       if (!(err instanceof CameraError)) {
         this.deps.log.warn({ err, cameraId: this.record.id }, 'camera probe failed unexpectedly');
@@ -64,6 +101,7 @@ export class CameraRuntime {
         const failure = err.kind === 'unauthorized' || err.kind === 'unreachable' || err.kind === 'clock-skew' ? err.kind : 'protocol';
         this.probe = { ok: false, failure, detail: err.message };
       }
+      this.assess();
     } finally {
       this.probing = false;
     }

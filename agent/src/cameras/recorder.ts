@@ -173,18 +173,26 @@ export class Recorder extends EventEmitter<{ state: [RecorderStateEvent]; segmen
       const at = anchor;
       this.segmentWork = this.segmentWork.then(() => this.finishSegment(line, at)).catch((err: unknown) => this.log.error({ err, name: line.name }, 'could not index a segment'));
     });
-    const watchdog = setInterval(() => {
-      const silentFor = this.clock.now() - (firstFrameAt === undefined ? startedAt : this.lastFrameAt ?? startedAt);
+    // A timer that every frame pushes back, rather than a tick: it fires only when video stops.
+    let watchdog: NodeJS.Timeout | undefined;
+    const armWatchdog = (): void => {
+      clearTimeout(watchdog);
+      const since = firstFrameAt === undefined ? startedAt : this.lastFrameAt ?? startedAt;
       const limit = firstFrameAt === undefined ? this.tuning.firstFrameTimeoutMs : this.tuning.stallTimeoutMs;
-      if (silentFor > limit && ff.running && !stalled) {
+      watchdog = setTimeout(() => {
+        const silentFor = this.clock.now() - since;
+        if (silentFor <= limit) return armWatchdog();
+        if (!ff.running || stalled) return;
         stalled = true;
         this.log.warn({ silentMs: silentFor }, 'no video from ffmpeg; restarting it');
         // A frozen session does not answer TEARDOWN, so SIGINT can hang for the socket timeout; the file is salvaged either way.
         void ff.stop(Math.min(this.tuning.stopGraceMs, STALL_GRACE_MS));
-      }
-    }, 250);
+      }, Math.max(0, since + limit - this.clock.now()) + 1);
+    };
+    ff.on('progress', armWatchdog);
+    armWatchdog();
     await Promise.race([ff.exited, woken]);
-    clearInterval(watchdog);
+    clearTimeout(watchdog);
     const exit: FfmpegExit = await ff.stop(this.tuning.stopGraceMs);
     await this.segmentWork;
     await this.salvage(startedAt);
