@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { FRAGMENT_OPTIONS, ffmpegArgs, redactArgs, redactUrl, withCredentials } from './ffmpeg-args';
+import { execFileSync } from 'node:child_process';
+import ffmpeg from 'fluent-ffmpeg';
+import { FRAGMENT_OPTIONS, ffmpegArgs, recorderCommand, redactArgs, redactUrl, withCredentials } from './ffmpeg-args';
+import { recorderLauncher } from './ffmpeg-launcher';
 import { classifyExit, exitDetail, StdoutParser } from './ffmpeg-output';
 import { segmentNameTime, segmentPattern, segmentRelPath } from './segment-paths';
 
@@ -42,6 +45,19 @@ describe('ffmpeg arguments', () => {
     expect(withCredentials('rtsp://10.0.0.5/s1', undefined, 'x')).toBe('rtsp://10.0.0.5/s1');
     expect(redactArgs(['-i', url]).join(' ')).not.toContain('p%40ss');
     expect(exitDetail(['[rtsp @ 0x1] method DESCRIBE failed: 401 Unauthorized rtsp://admin:hunter2@h/s'], 1, null)).not.toContain('hunter2');
+  });
+
+  it('is the command line fluent-ffmpeg builds from the recorder command', () => {
+    const c = recorderCommand({ url: 'rtsp://u:p@10.0.0.5:554/s1', outputPattern: '/rec/cam1/%Y-%m-%d/%Y%m%dT%H%M%SZ.mp4', segmentSeconds: 5 });
+    const built = ffmpeg().input(c.input).inputOptions(c.inputOptions).output(c.output).outputOptions(c.outputOptions);
+    // _getArguments is fluent-ffmpeg's own assembly of the argv it spawns.
+    expect((built as unknown as { _getArguments(): string[] })._getArguments()).toEqual(args);
+  });
+
+  it('launches ffmpeg in UTC whatever the agent\'s time zone, so file names match the index', () => {
+    const out = execFileSync(recorderLauncher('/bin/sh'), ['-c', 'printf %s "$TZ"'], { env: { ...process.env, TZ: 'Europe/Riga' } }).toString();
+    expect(out).toBe('UTC');
+    expect(recorderLauncher('/bin/sh')).toBe(recorderLauncher('/bin/sh'));
   });
 
   it('lays out files by camera and UTC day', () => {

@@ -18,26 +18,44 @@ export interface FfmpegArgsOptions {
  */
 export const FRAGMENT_OPTIONS = 'movflags=+frag_keyframe+empty_moov+default_base_moof:frag_duration=500000:flush_packets=1';
 
+/** One recording ffmpeg's command, in the parts fluent-ffmpeg takes. */
+export interface RecorderCommand {
+  inputOptions: string[];
+  input: string;
+  outputOptions: string[];
+  output: string;
+}
+
 /**
- * The argument list of one recording ffmpeg. Progress (key=value blocks) and the finished-segment
+ * The command of one recording ffmpeg. Progress (key=value blocks) and the finished-segment
  * list (CSV lines `name,start,end`) both go to stdout: they are told apart by shape, and each is
  * written with one small write, so they never interleave mid-line. stderr carries only warnings
  * and errors, kept for the exit reason.
  */
-export function ffmpegArgs(o: FfmpegArgsOptions): string[] {
+export function recorderCommand(o: FfmpegArgsOptions): RecorderCommand {
   const seconds = (n: number) => String(Number(n.toFixed(3)));
-  return [
-    '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'warning',
-    '-progress', 'pipe:1', '-stats_period', seconds(o.statsPeriodSeconds ?? 0.5),
-    '-rtsp_transport', 'tcp', '-timeout', String(Math.round((o.ioTimeoutSeconds ?? 5) * 1e6)),
-    '-i', o.url,
-    '-map', '0:v:0', '-c', 'copy', '-an',
-    '-f', 'segment', '-segment_time', seconds(o.segmentSeconds), '-segment_format', 'mp4',
-    '-segment_format_options', FRAGMENT_OPTIONS,
-    '-reset_timestamps', '1', '-strftime', '1',
-    '-segment_list', 'pipe:1', '-segment_list_type', 'csv',
-    o.outputPattern,
-  ];
+  return {
+    inputOptions: [
+      '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'warning',
+      '-progress', 'pipe:1', '-stats_period', seconds(o.statsPeriodSeconds ?? 0.5),
+      '-rtsp_transport', 'tcp', '-timeout', String(Math.round((o.ioTimeoutSeconds ?? 5) * 1e6)),
+    ],
+    input: o.url,
+    outputOptions: [
+      '-map', '0:v:0', '-c', 'copy', '-an',
+      '-f', 'segment', '-segment_time', seconds(o.segmentSeconds), '-segment_format', 'mp4',
+      '-segment_format_options', FRAGMENT_OPTIONS,
+      '-reset_timestamps', '1', '-strftime', '1',
+      '-segment_list', 'pipe:1', '-segment_list_type', 'csv',
+    ],
+    output: o.outputPattern,
+  };
+}
+
+/** The argument list ffmpeg gets for that command, in the order fluent-ffmpeg writes it (it adds -y for file outputs). */
+export function ffmpegArgs(o: FfmpegArgsOptions): string[] {
+  const c = recorderCommand(o);
+  return [...c.inputOptions, '-i', c.input, '-y', ...c.outputOptions, c.output];
 }
 
 /** The URL with the camera's credentials in it, percent-encoded as RTSP expects. */

@@ -1,9 +1,11 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import ffmpeg from 'fluent-ffmpeg';
 import type { Logger } from 'pino';
+import type { RecorderCommand } from './ffmpeg-args';
 import { redactUrl } from './ffmpeg-args';
+import { recorderLauncher } from './ffmpeg-launcher';
 import { StdoutParser, type ProgressReport, type SegmentLine } from './ffmpeg-output';
 
 export interface FfmpegExit {
@@ -14,68 +16,85 @@ export interface FfmpegExit {
 }
 
 const TAIL_LINES = 20;
-const SETPRIV = '/usr/bin/setpriv';
 
 /**
- * One ffmpeg process: its stdout read as progress and finished segments, its stderr tail
- * kept, and a stop that lets it write the last segment's trailer before it is killed.
- *
- * ffmpeg ignores SIGPIPE and stdin EOF, so it would outlive a crashed agent and keep writing
- * files nobody indexes. On Linux it is started through setpriv with a parent-death signal:
- * SIGINT, the same graceful stop we send, so even an agent killed with -9 leaves a finished
- * last segment. (setpriv execs ffmpeg, so the pid is ffmpeg's; the signal is tied to the
- * spawning thread, which in Node is the main thread.)
+ * One recording ffmpeg, run by fluent-ffmpeg: its stdout read as progress and finished
+ * segments, its stderr tail kept, and a stop that lets it write the last segment's trailer
+ * before it is killed. fluent-ffmpeg's own progress event is not used: it parses stderr and
+ * probes the input with ffprobe first, a second RTSP session per camera; ffmpeg's
+ * machine-readable `-progress pipe:1` on stdout costs nothing extra.
  */
 export class FfmpegProcess extends EventEmitter<{ progress: [ProgressReport]; segment: [SegmentLine] }> {
   readonly exited: Promise<FfmpegExit>;
-  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly command: ffmpeg.FfmpegCommand;
+  private proc: ChildProcess | undefined;
   private readonly tail: string[] = [];
   private done = false;
+  private stopSignal: NodeJS.Signals | undefined;
 
-  constructor(ffmpegPath: string, args: string[], private readonly log: Logger, env: NodeJS.ProcessEnv = {}) {
+  constructor(ffmpegPath: string, cmd: RecorderCommand, private readonly log: Logger) {
     super();
-    const [cmd, argv] = existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'SIGINT', '--', ffmpegPath, ...args]] : [ffmpegPath, args];
-    // strftime names the files from local time; UTC makes names and folders agree with the index.
-    this.child = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env, TZ: 'UTC' } });
-    const parser = new StdoutParser();
-    createInterface({ input: this.child.stdout }).on('line', (line) => {
-      const item = parser.line(line);
-      if (item?.kind === 'progress') this.emit('progress', item.report);
-      else if (item?.kind === 'segment') this.emit('segment', item.segment);
-    });
-    createInterface({ input: this.child.stderr }).on('line', (line) => {
+    this.command = ffmpeg({ stdoutLines: TAIL_LINES })
+      .setFfmpegPath(recorderLauncher(ffmpegPath))
+      .input(cmd.input).inputOptions(cmd.inputOptions)
+      .output(cmd.output).outputOptions(cmd.outputOptions);
+    this.command.on('start', () => this.started());
+    this.command.on('stderr', (line: string) => {
       this.tail.push(line);
       if (this.tail.length > TAIL_LINES) this.tail.shift();
       this.log.debug({ line: redactUrl(line) }, 'ffmpeg');
     });
-    this.child.stdin.on('error', () => undefined);
     this.exited = new Promise((resolve) => {
-      const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+      const finish = (err?: Error) => {
         if (this.done) return;
         this.done = true;
-        resolve({ code, signal, stderrTail: [...this.tail] });
+        // A failure before ffmpeg ran (not installed, no segment muxer) has no exit status.
+        if (err && !this.proc) this.tail.push(err.message);
+        // Read from the process, not its 'exit' event: fluent-ffmpeg may report before our listener runs.
+        resolve({ code: this.proc?.exitCode ?? null, signal: this.proc?.signalCode ?? null, stderrTail: [...this.tail] });
       };
-      // 'close' waits for stdout to drain, so the last segment line is read before we report the exit.
-      this.child.once('close', finish);
-      this.child.once('error', (err) => { this.tail.push(err.message); finish(null, null); });
+      // Both fire after ffmpeg exited and its stdout and stderr closed, so the last segment line is read.
+      this.command.on('end', () => finish());
+      this.command.on('error', (err: Error) => finish(err));
     });
+    this.command.run();
   }
 
-  get pid(): number | undefined { return this.child.pid; }
+  private started(): void {
+    const proc = (this.command as unknown as { ffmpegProc?: ChildProcess }).ffmpegProc;
+    if (!proc?.stdout) return;
+    this.proc = proc;
+    const parser = new StdoutParser();
+    createInterface({ input: proc.stdout }).on('line', (line) => {
+      const item = parser.line(line);
+      if (item?.kind === 'progress') this.emit('progress', item.report);
+      else if (item?.kind === 'segment') this.emit('segment', item.segment);
+    });
+    proc.stdin?.on('error', () => undefined);
+    // stop() came while fluent-ffmpeg was still checking ffmpeg's capabilities.
+    if (this.stopSignal) proc.kill(this.stopSignal);
+  }
+
+  get pid(): number | undefined { return this.proc?.pid; }
   get running(): boolean { return !this.done; }
 
   /** SIGINT (ffmpeg finishes the current segment), SIGKILL if it is still there after `graceMs`. */
   async stop(graceMs: number): Promise<FfmpegExit> {
     if (this.done) return this.exited;
-    this.child.kill('SIGINT');
+    this.kill('SIGINT');
     const timer = setTimeout(() => {
-      this.log.warn({ pid: this.child.pid, graceMs }, 'ffmpeg ignored SIGINT; killing it');
-      this.child.kill('SIGKILL');
+      this.log.warn({ pid: this.proc?.pid, graceMs }, 'ffmpeg ignored SIGINT; killing it');
+      this.kill('SIGKILL');
     }, graceMs);
     try {
       return await this.exited;
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  private kill(signal: NodeJS.Signals): void {
+    this.stopSignal = signal;
+    this.proc?.kill(signal);
   }
 }

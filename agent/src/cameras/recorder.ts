@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { ffmpegArgs, redactArgs, redactUrl, withCredentials } from './ffmpeg-args';
+import { ffmpegArgs, recorderCommand, redactArgs, redactUrl, withCredentials } from './ffmpeg-args';
 import { classifyExit, exitDetail, type ExitReason, type ProgressReport, type SegmentLine } from './ffmpeg-output';
 import { FfmpegProcess, type FfmpegExit } from './ffmpeg-process';
 import { reconcileCamera } from './reconcile';
@@ -146,17 +146,17 @@ export class Recorder extends EventEmitter<{ state: [RecorderStateEvent]; segmen
     const startedAt = this.clock.now();
     await this.prepareDayDirs(startedAt);
     if (signal.aborted || this.reloadPending) return { reason: 'exited', detail: 'not started', healthy: true };
-    const args = ffmpegArgs({
+    const options = {
       url: withCredentials(camera.streamUri, camera.username, camera.password),
       outputPattern: segmentPattern(this.opts.root, camera.id), segmentSeconds, ioTimeoutSeconds: this.tuning.ioTimeoutSeconds,
-    });
+    };
     this.frames = 0;
     let anchor: number | undefined;
     let firstFrameAt: number | undefined;
     let stalled = false;
     this.setState({ state: 'starting' });
-    this.log.debug({ args: redactArgs(args) }, 'starting ffmpeg');
-    const ff = new FfmpegProcess(this.tuning.ffmpegPath, args, this.log);
+    this.log.debug({ args: redactArgs(ffmpegArgs(options)) }, 'starting ffmpeg');
+    const ff = new FfmpegProcess(this.tuning.ffmpegPath, recorderCommand(options), this.log);
     this.current = ff;
     ff.on('progress', (p: ProgressReport) => {
       if (p.frames <= this.frames) return;
