@@ -3,7 +3,9 @@ import { agentCommand } from './commands/agent';
 import { auditCommand } from './commands/audit';
 import { cameraCommand } from './commands/camera';
 import { demoCommand } from './commands/demo';
+import { flightsCommand } from './commands/flights';
 import { hubCommand } from './commands/hub';
+import { surveyCommand } from './commands/survey';
 import { userCommand } from './commands/user';
 import { UsageError } from './usage-error';
 
@@ -18,6 +20,8 @@ program.addCommand(demoCommand());
 program.addCommand(userCommand());
 program.addCommand(cameraCommand());
 program.addCommand(auditCommand());
+program.addCommand(flightsCommand());
+program.addCommand(surveyCommand());
 
 // Subcommands added with addCommand do not inherit these settings: apply them everywhere,
 // so a usage mistake anywhere ends with a message and exit code 2, never process.exit(1) mid-way.
