@@ -9,6 +9,11 @@ import { registerCameraRequests } from './cameras/camera-requests';
 import type { RecorderTuning } from './cameras/recorder';
 import type { Clock } from './cameras/types';
 import type { AgentConfig } from './config';
+import { DroneManager } from './drones/drone-manager';
+import { registerDroneRequests } from './drones/drone-requests';
+import { registerMissionRequests } from './drones/mission-requests';
+import { LightingController } from './lighting/lighting-controller';
+import { registerLightingRequests } from './lighting/lighting-requests';
 import { HubLink } from './hub-link/hub-link';
 import { Outbox } from './hub-link/outbox';
 import { RequestRouter } from './hub-link/request-router';
@@ -35,6 +40,8 @@ export class Agent {
     readonly outbox: Outbox,
     readonly link: HubLink,
     readonly cameras: CameraManager,
+    readonly drones: DroneManager,
+    readonly lighting: LightingController,
     private readonly log: Logger,
     private readonly clock: Clock,
   ) {}
@@ -51,13 +58,16 @@ export class Agent {
     const router = new RequestRouter(log.child({ component: 'requests' }));
     const started = Date.now();
     let cameras: CameraManager | undefined;
+    const drones = new DroneManager({
+      endpoints: config.drones.endpoints, reconnect: config.drones.reconnect, clock, log: log.child({ component: 'drones' }),
+    });
     const link = new HubLink({
       hubUrl: config.hubUrl, enrolmentToken: config.enrolmentToken, agentName: config.name, version: AGENT_VERSION,
       hostname: hostname(), statusIntervalMs: config.statusIntervalMs,
       backoffBaseMs: opts.backoff?.baseMs, backoffMaxMs: opts.backoff?.maxMs,
     }, {
       outbox, log: log.child({ component: 'hub-link' }), requests: router,
-      status: () => ({ uptimeS: Math.round((Date.now() - started) / 1000), cameras: cameras?.count ?? 0, drones: 0 }),
+      status: () => ({ uptimeS: Math.round((Date.now() - started) / 1000), cameras: cameras?.count ?? 0, drones: drones.endpointsUp }),
     });
     try {
       cameras = await CameraManager.open({
@@ -75,11 +85,17 @@ export class Agent {
       throw err;
     }
     registerCameraRequests(router, cameras, new StreamSender(link));
+    registerDroneRequests(router, drones);
+    registerMissionRequests(router, drones, log.child({ component: 'missions' }));
+    const lighting = await LightingController.open({ db, log: log.child({ component: 'lighting' }), clock, emitEvent, ...(config.lighting ? { fileSetup: config.lighting } : {}) });
+    registerLightingRequests(router, lighting);
     // Every (re)connection starts with the full camera list: the hub may have missed changes.
     link.on('welcome', () => cameras?.pushLive());
-    const agent = new Agent(config, db, outbox, link, cameras, log, clock);
+    const agent = new Agent(config, db, outbox, link, cameras, drones, lighting, log, clock);
     await agent.emit('agent.started', { version: AGENT_VERSION });
     await cameras.start();
+    await drones.start();
+    lighting.start();
     link.start();
     log.info({ hub: config.hubUrl, dataDir: config.dataDir, cameras: cameras.count }, 'agent started');
     return agent;
@@ -92,6 +108,8 @@ export class Agent {
 
   async stop(): Promise<void> {
     await this.cameras.stop();
+    await this.drones.stop();
+    await this.lighting.stop();
     await this.link.stop();
     await this.db.close();
     this.log.info('agent stopped');

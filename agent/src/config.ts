@@ -3,7 +3,10 @@ import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { checkLightingSetup, type LightingSetup } from '@sargs/shared';
 import { parse as parseYaml } from 'yaml';
+import { DEFAULT_RECONNECT, DroneEndpointSchema, DroneReconnectSchema, droneEndpointsProblem } from './drones/drone-config';
+import type { EndpointConfig, ReconnectSettings } from './drones/endpoints/endpoint';
 
 const ConfigFile = Type.Object({
   hub: Type.Object({
@@ -30,6 +33,20 @@ const ConfigFile = Type.Object({
     probeIntervalS: Type.Optional(Type.Number({ minimum: 1, maximum: 3600 })),
     stallMs: Type.Optional(Type.Integer({ minimum: 500, maximum: 60_000 })),
   }, { additionalProperties: false })),
+  /** MAVLink: the endpoints the agent relays between (drones/drone-config.ts); other drone settings join this object. */
+  drones: Type.Optional(Type.Object({
+    endpoints: Type.Optional(Type.Array(DroneEndpointSchema, { maxItems: 32 })),
+    reconnect: Type.Optional(DroneReconnectSchema),
+    /** Where tlogs are recorded (default <dataDir>/tlogs) and their disk budget in MB (default 2048). */
+    tlogDir: Type.Optional(Type.String({ minLength: 1 })),
+    tlogBudgetMB: Type.Optional(Type.Number({ minimum: 16, maximum: 16 * 1024 * 1024 })),
+    /** Seconds of frames before arming kept at the start of a flight's tlog (default 30). */
+    preArmSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 600 })),
+    /** A flight whose link stays lost this long is closed and sent (default 120 s). */
+    flightEndAfterLostS: Type.Optional(Type.Number({ minimum: 5, maximum: 86_400 })),
+  }, { additionalProperties: false })),
+  /** DMX outputs, fixtures, scenes and schedules; checked by checkLightingSetup (shared/src/protocol/lighting.ts). */
+  lighting: Type.Optional(Type.Unknown()),
 }, { additionalProperties: false });
 type ConfigFile = Static<typeof ConfigFile>;
 const check = TypeCompiler.Compile(ConfigFile);
@@ -47,6 +64,11 @@ export interface AgentConfig {
   credentialsKeyFile: string;
   probeIntervalMs: number;
   stallMs: number;
+  drones: {
+    endpoints: EndpointConfig[]; reconnect: ReconnectSettings;
+    tlogDir: string; tlogBudgetBytes: number; preArmMs: number; flightEndAfterLostMs: number;
+  };
+  lighting?: LightingSetup;
 }
 
 export class ConfigError extends Error {}
@@ -92,6 +114,10 @@ export function parseAgentConfig(raw: unknown, baseDir: string, env: NodeJS.Proc
   if (maxAgeHours > 72 && !c.retention?.purpose) {
     throw new ConfigError(`${source}: "retention.maxAgeHours" above 72 needs "retention.purpose" saying why (GDPR storage limitation)`);
   }
+  const droneProblem = droneEndpointsProblem(c.drones?.endpoints ?? []);
+  if (droneProblem) throw new ConfigError(`${source}: bad value at "${droneProblem.key}": ${droneProblem.message}`);
+  const lighting = c.lighting === undefined ? undefined : checkLightingSetup(c.lighting, 'lighting');
+  if (lighting && !lighting.ok) throw new ConfigError(`${source}: ${lighting.error}`);
   const dataDir = resolve(baseDir, c.dataDir ?? 'data');
   return {
     hubUrl: c.hub.url,
@@ -106,5 +132,13 @@ export function parseAgentConfig(raw: unknown, baseDir: string, env: NodeJS.Proc
     credentialsKeyFile: resolve(baseDir, c.credentialsKeyFile ?? resolve(dataDir, 'credentials.key')),
     probeIntervalMs: (c.health?.probeIntervalS ?? 10) * 1000,
     stallMs: c.health?.stallMs ?? 1500,
+    drones: {
+      endpoints: c.drones?.endpoints ?? [], reconnect: { ...DEFAULT_RECONNECT, ...c.drones?.reconnect },
+      tlogDir: resolve(baseDir, c.drones?.tlogDir ?? resolve(dataDir, 'tlogs')),
+      tlogBudgetBytes: Math.round((c.drones?.tlogBudgetMB ?? 2048) * 1024 * 1024),
+      preArmMs: (c.drones?.preArmSeconds ?? 30) * 1000,
+      flightEndAfterLostMs: (c.drones?.flightEndAfterLostS ?? 120) * 1000,
+    },
+    ...(lighting?.ok ? { lighting: lighting.setup } : {}),
   };
 }

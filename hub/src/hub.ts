@@ -17,6 +17,8 @@ export interface HubOptions {
   onFirstAdmin?: (password: string) => void;
   /** Alert rules and channels (webhooks, e-mail); defaults apply to what is left out. */
   alerts?: AlertSettingsInput;
+  /** Tile URL template for the console's maps; SARGS_MAP_TILES, else OpenStreetMap's. */
+  mapTiles?: string;
 }
 
 export interface RunningHub extends HubServer {
@@ -31,7 +33,7 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
   const store = await HubStore.open(join(opts.dataDir, 'hub.db'));
   const firstPassword = await ensureFirstAdmin(store);
   if (firstPassword) opts.onFirstAdmin?.(firstPassword);
-  const server = await buildServer({ store, logger, consoleDir: opts.consoleDir, secureCookies: opts.secureCookies, alerts: opts.alerts });
+  const server = await buildServer({ store, logger, consoleDir: opts.consoleDir, secureCookies: opts.secureCookies, alerts: opts.alerts, mapTiles: opts.mapTiles });
   const address = await server.app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 8080 });
   const url = address.replace('[::1]', 'localhost');
   return {

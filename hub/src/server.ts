@@ -12,9 +12,15 @@ import { Sessions } from './auth/sessions';
 import { SignInLimiter } from './auth/sign-in-limiter';
 import { ConsoleGateway } from './console-ws/console-gateway';
 import { Fleet } from './fleet/fleet';
+import { DroneHub } from './flights/drone-hub';
+import { flightRoutes } from './http/flight-routes';
+import { surveyRoutes } from './http/survey-routes';
+import { vehicleRoutes } from './http/vehicle-routes';
 import { alertRoutes } from './http/alert-routes';
 import { auditRoutes } from './http/audit-routes';
 import { cameraRoutes } from './http/camera-routes';
+import { lightingRoutes } from './http/lighting-routes';
+import { LightingHub } from './lighting/lighting-hub';
 import { retentionRoutes } from './http/retention-routes';
 import { RetentionSync } from './retention/retention-sync';
 import { consoleFiles } from './http/console-files';
@@ -34,6 +40,8 @@ export interface ServerOptions {
   auditKey?: string;
   /** Alert rules and outside channels; defaults apply to what is left out. */
   alerts?: AlertSettingsInput;
+  /** Tile URL template for the console's maps (SARGS_MAP_TILES; "off" for none); OpenStreetMap by default. */
+  mapTiles?: string;
 }
 
 export interface HubServer {
@@ -44,6 +52,7 @@ export interface HubServer {
   consoles: ConsoleGateway;
   audit: AuditLog;
   alerts: AlertEngine;
+  drones: DroneHub;
 }
 
 /** Assembles the hub's HTTP and WebSocket server; listening is the caller's business. */
@@ -93,15 +102,24 @@ export async function buildServer(opts: ServerOptions): Promise<HubServer> {
   cameraRoutes(app, { store: opts.store, fleet, agents, audit });
   retentionRoutes(app, { store: opts.store, fleet, agents, audit, sync: new RetentionSync({ store: opts.store, fleet, agents, log }) });
   auditRoutes(app, { audit });
+  const drones = new DroneHub({ store: opts.store, fleet, agents, consoles, alerts, log });
+  vehicleRoutes(app, { vehicles: drones.vehicles, store: opts.store, fleet, agents });
+  flightRoutes(app, { logbook: drones.logbook, store: opts.store, audit });
+  surveyRoutes(app, { store: opts.store, fleet, agents, audit, vehicles: drones.vehicles });
   alertRoutes(app, { alerts });
+  const lighting = new LightingHub({ store: opts.store, fleet, agents, consoles, audit, alerts, log });
+  lighting.listen();
+  lightingRoutes(app, { store: opts.store, fleet, agents, audit, lighting });
   agents.register(app);
   consoles.register(app);
-  consoleFiles(app, opts.consoleDir);
+  consoleFiles(app, opts.consoleDir, opts.mapTiles ?? process.env.SARGS_MAP_TILES);
   app.addHook('preClose', async () => { agents.closeAll(); consoles.closeAll(); });
   // Entries still being written must land before the caller closes the database.
   app.addHook('onClose', async () => { await audit.flush(); });
+  app.addHook('onClose', async () => { await drones.stop(); });
   app.addHook('onClose', async () => { await alerts.stop(); });
   await app.ready();
   await alerts.start();
-  return { app, routes, fleet, agents, consoles, audit, alerts };
+  await drones.start();
+  return { app, routes, fleet, agents, consoles, audit, alerts, drones };
 }

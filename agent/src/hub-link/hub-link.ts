@@ -12,6 +12,10 @@ import type { RequestRouter } from './request-router';
 const decode = createDecoder(HubToAgent);
 /** Unacknowledged events on the wire at once: enough to fill a slow link, small enough to resend. */
 const WINDOW = 100;
+/** Outbox entries read per step: a flight log chunk is ~0.7 MB, so a whole window at once could be 70 MB. */
+const READ_BATCH = 16;
+/** Stop handing the socket more while this much is still unsent; the next ack pumps again. */
+const MAX_BUFFERED_BYTES = 2 * 1024 * 1024;
 const PING_INTERVAL_MS = 15_000;
 
 export type LinkState = 'connecting' | 'connected' | 'disconnected' | 'refused' | 'stopped';
@@ -231,11 +235,12 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
     this.pumping = true;
     this.pumpAgain = false;
     try {
-      while (this.ws?.readyState === WebSocket.OPEN && this.cursor - this.acked < WINDOW) {
-        const batch = await this.deps.outbox.after(this.cursor, WINDOW - (this.cursor - this.acked));
+      const open = () => this.ws?.readyState === WebSocket.OPEN && this.ws.bufferedAmount <= MAX_BUFFERED_BYTES;
+      while (open() && this.cursor - this.acked < WINDOW) {
+        const batch = await this.deps.outbox.after(this.cursor, Math.min(READ_BATCH, WINDOW - (this.cursor - this.acked)));
         if (!batch.length) break;
         for (const e of batch) {
-          if (this.ws?.readyState !== WebSocket.OPEN) break;
+          if (!open() || !this.ws) break;
           this.ws.send(envelope(AgentToHub, 'event', e.event, { seq: e.seq }));
           this.cursor = e.seq;
         }

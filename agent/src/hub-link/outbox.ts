@@ -4,6 +4,9 @@ import type { Level } from 'level';
 
 export interface OutboxEntry { seq: number; event: AgentEvent }
 
+/** A put that `enqueue` commits in the same batch as the entry; `sublevel` must belong to the outbox's database. */
+export interface OutboxAlsoPut { sublevel: unknown; key: string; value: unknown }
+
 type Sub = ReturnType<Level<string, unknown>['sublevel']>;
 const key = (seq: number) => String(seq).padStart(12, '0');
 
@@ -33,13 +36,19 @@ export class Outbox extends EventEmitter<{ added: [number] }> {
 
   get size(): number { return this.written - this.acked; }
   get highestSeq(): number { return this.lastSeq; }
+  /** Every entry up to this sequence has been acknowledged by the hub and deleted. */
+  get ackedSeq(): number { return this.acked; }
 
-  /** Resolves once the entry is on disk. */
-  enqueue(event: AgentEvent): Promise<number> {
+  /**
+   * Resolves once the entry is on disk. `also` rides in the same batch, so a caller can
+   * record its own progress atomically with the entry (no duplicate after a crash).
+   */
+  enqueue(event: AgentEvent, also: readonly OutboxAlsoPut[] = []): Promise<number> {
     const seq = ++this.lastSeq;
     const write = this.writing.then(() => this.entries.db.batch([
       { type: 'put', sublevel: this.entries as never, key: key(seq), value: { seq, event } },
       { type: 'put', sublevel: this.meta as never, key: 'lastSeq', value: seq },
+      ...also.map((op) => ({ type: 'put', sublevel: op.sublevel as never, key: op.key, value: op.value })),
     ] as never));
     this.writing = write.catch(() => undefined);
     return write.then(() => {

@@ -127,6 +127,11 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertChanged] }> {
     return this.serial(() => this.resolveNow(key));
   }
 
+  /** Raises a moment rather than a condition (a recovery): closed as it is raised, still delivered. */
+  notice(spec: NewAlert): Promise<void> {
+    return this.serial(() => this.raiseEvent(spec));
+  }
+
   private async raiseNow(spec: NewAlert, opts: { countRepeat?: boolean } = {}): Promise<Alert> {
     const open = await this.alerts.openFor(spec.key);
     if (open) {

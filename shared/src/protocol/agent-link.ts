@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CameraHealth, CameraInfo } from './cameras';
 import { FlightLogChunk, VehicleConflictEvent, VehicleLinkEvent, VehicleList } from './drones';
+import { LightingOutputEvent, LightingSwitched } from './lighting';
 import { Request, Response, StreamStart } from './requests';
 
 /** WebSocket path on the hub where agents dial in. */
@@ -59,6 +60,8 @@ export const AgentEventData = {
   'vehicle.link': VehicleLinkEvent,
   'vehicle.conflict': VehicleConflictEvent,
   'flight.log': FlightLogChunk,
+  'lighting.switched': LightingSwitched,
+  'lighting.output': LightingOutputEvent,
 };
 
 /** What an agent may send to the hub. */

@@ -4,6 +4,8 @@ export const AlertKind = Type.Union([
   Type.Literal('camera.offline'), Type.Literal('camera.online'),
   Type.Literal('agent.lost'), Type.Literal('agent.back'),
   Type.Literal('disk.low'), Type.Literal('recorder.failing'), Type.Literal('vehicle.link-lost'),
+  Type.Literal('vehicle.link-back'), Type.Literal('vehicle.conflict'), Type.Literal('flight-log.rejected'),
+  Type.Literal('lighting.output-down'),
 ]);
 export type AlertKind = Static<typeof AlertKind>;
 

@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { AlertChanged } from './alerts';
 import { CameraHealth, CameraInfo } from './cameras';
 import { FlightView, VehicleView } from './drones';
+import { LightingChanged } from './lighting';
 
 export const CONSOLE_WS_PATH = '/console/ws';
 
@@ -56,6 +57,7 @@ export const HubToConsole = {
   'alert.changed': AlertChanged,
   'vehicle.changed': VehicleView,
   'flight.changed': FlightView,
+  'lighting.changed': LightingChanged,
   pong: Type.Object({}, { additionalProperties: false }),
   error: Type.Object({ reason: Type.String() }, { additionalProperties: false }),
 };

@@ -5,3 +5,4 @@ export * from './cameras';
 export * from './alerts';
 export * from './requests';
 export * from './drones';
+export * from './lighting';

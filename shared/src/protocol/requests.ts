@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { CameraInfo } from './cameras';
+import { LightingRequests } from './lighting';
 
 export const ExportInfo = Type.Object({
   sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
@@ -48,6 +49,40 @@ export const StorageView = Type.Object({
   })),
 }, { additionalProperties: false });
 export type StorageView = Static<typeof StorageView>;
+
+const Count = Type.Integer({ minimum: 0 });
+
+/** One MAVLink endpoint of an agent with its counters since the agent started (all its peers together). */
+export const DroneLinkView = Type.Object({
+  name: Type.String({ maxLength: 64 }),
+  kind: Type.Union([Type.Literal('serial'), Type.Literal('udp-server'), Type.Literal('udp-client'), Type.Literal('tcp-server'), Type.Literal('tcp-client')]),
+  up: Type.Boolean(),
+  /** UDP addresses heard / TCP connections now; 1 for an open serial port or client. */
+  peers: Count,
+  /** Why it is down, while it is. */
+  error: Type.Optional(Type.String({ maxLength: 512 })),
+  counters: Type.Object({
+    rxFrames: Count, rxBytes: Count, unknownIds: Count, crcErrors: Count, lengthErrors: Count, truncated: Count,
+    droppedBytes: Count, seqGaps: Count, seqLost: Count, txFrames: Count, txBytes: Count, txDropped: Count,
+  }, { additionalProperties: false }),
+}, { additionalProperties: false });
+export type DroneLinkView = Static<typeof DroneLinkView>;
+
+const Param = Type.Union([Type.Number(), Type.Null()], { description: 'null where MAVLink means "unset" (NaN)' });
+
+/** One mission item as shared/src/survey/mission-items.ts models it, in JSON (NaN params travel as null). */
+export const MissionItemWire = Type.Object({
+  command: Type.Integer({ minimum: 0, maximum: 65535 }),
+  frame: Type.Integer({ minimum: 0, maximum: 255 }),
+  param1: Param, param2: Param, param3: Param, param4: Param,
+  lat: Type.Number(), lon: Type.Number(), alt: Type.Number(),
+  autocontinue: Type.Boolean(),
+}, { additionalProperties: false });
+export type MissionItemWire = Static<typeof MissionItemWire>;
+
+/** A vehicle's mission is at most this long here (each item ~200 bytes of JSON in one envelope). */
+export const MAX_MISSION_ITEMS = 4000;
+const TransferFigures = { retries: Type.Integer({ minimum: 0 }), durationMs: Type.Number({ minimum: 0 }) };
 
 /**
  * Things the hub asks an agent to do. Each has the schema of its arguments (checked by
@@ -125,6 +160,22 @@ export const AgentRequests = {
       gaps: Type.Array(Type.Object({ start: Type.String(), end: Type.String() })),
       bytes: Type.Integer({ minimum: 0 }),
     }, { additionalProperties: false }),
+  },
+  ...LightingRequests,
+  /** Replaces vehicle `systemId`'s mission with the MAVLink mission protocol (items in the vehicle's numbering). */
+  'mission.upload': {
+    args: Type.Object({ systemId: Type.Integer({ minimum: 1, maximum: 255 }), items: Type.Array(MissionItemWire, { maxItems: MAX_MISSION_ITEMS }) }, { additionalProperties: false }),
+    result: Type.Object({ count: Type.Integer({ minimum: 0 }), ...TransferFigures }, { additionalProperties: false }),
+  },
+  /** Reads vehicle `systemId`'s current mission. */
+  'mission.download': {
+    args: Type.Object({ systemId: Type.Integer({ minimum: 1, maximum: 255 }) }, { additionalProperties: false }),
+    result: Type.Object({ items: Type.Array(MissionItemWire, { maxItems: 65535 }), ...TransferFigures }, { additionalProperties: false }),
+  },
+  /** The agent's MAVLink endpoints: up or down, frames, bytes, CRC errors, sequence gaps. */
+  'drones.links': {
+    args: Type.Object({}, { additionalProperties: false }),
+    result: Type.Object({ links: Type.Array(DroneLinkView, { maxItems: 32 }) }, { additionalProperties: false }),
   },
 } satisfies Record<string, { args: TSchema; result: TSchema }>;
 

@@ -1,0 +1,116 @@
+// A UDP endpoint that listens (like mavlink-router's "server" mode, or a GCS port 14550):
+// it learns its peers from who sends to it and relays to each of them. A peer that has
+// been silent for a while is forgotten (a ground station restarted on a new port).
+
+import type dgram from 'node:dgram';
+import { LinkStats } from '../link-stats';
+import { errorText, PeerInput, Retry, type Endpoint, type EndpointConfig, type EndpointDeps, type EndpointReport } from './endpoint';
+import { bindUdp, closeUdp, sendDatagram } from './udp-socket';
+
+/** Ground stations and autopilots send a heartbeat every second; 30 s of silence means gone. */
+export const UDP_PEER_IDLE_MS = 30_000;
+
+interface UdpPeer {
+  input: PeerInput;
+  lastHeardMs: number;
+}
+
+export class UdpServerEndpoint implements Endpoint {
+  readonly kind = 'udp-server' as const;
+  readonly name: string;
+  readonly stats = new LinkStats();
+  private socket: dgram.Socket | undefined;
+  private readonly peers = new Map<string, UdpPeer>();
+  private readonly retry: Retry;
+  private sweeper: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private lastError: string | undefined;
+
+  constructor(
+    private readonly config: EndpointConfig & { port: number },
+    private readonly deps: EndpointDeps,
+    private readonly peerIdleMs = UDP_PEER_IDLE_MS,
+  ) {
+    this.name = config.name;
+    this.retry = new Retry(deps.reconnect);
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    this.sweeper = setInterval(() => this.forgetIdlePeers(), Math.max(250, this.peerIdleMs / 2));
+    this.sweeper.unref();
+    await this.open();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.retry.cancel();
+    clearInterval(this.sweeper);
+    for (const peer of this.peers.values()) peer.input.close();
+    this.peers.clear();
+    const socket = this.socket;
+    this.socket = undefined;
+    if (socket) await closeUdp(socket);
+  }
+
+  report(): EndpointReport {
+    return {
+      name: this.name, kind: this.kind, up: this.socket !== undefined, peers: this.peers.size,
+      ...(this.socket === undefined && this.lastError !== undefined ? { error: this.lastError } : {}),
+      counters: this.stats.snapshot(),
+    };
+  }
+
+  /** The port actually bound (differs from the configured one when that was 0). */
+  get boundPort(): number | undefined {
+    return this.socket?.address().port;
+  }
+
+  private async open(): Promise<void> {
+    const host = this.config.host ?? '0.0.0.0';
+    try {
+      const socket = await bindUdp(host, this.config.port);
+      if (this.stopped) {
+        await closeUdp(socket);
+        return;
+      }
+      socket.on('message', (msg, rinfo) => this.received(socket, msg, rinfo));
+      socket.on('error', (err) => this.deps.log.warn({ err: errorText(err) }, 'udp socket error'));
+      this.socket = socket;
+      this.retry.succeeded();
+      this.deps.log.info({ host, port: socket.address().port }, 'udp server endpoint listening');
+    } catch (err) {
+      this.lastError = errorText(err);
+      const delay = this.retry.schedule(() => void this.open());
+      this.deps.log.error({ host, port: this.config.port, err: this.lastError, retryInMs: delay }, 'cannot bind udp server endpoint');
+    }
+  }
+
+  private received(socket: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    const key = `${rinfo.address}:${rinfo.port}`;
+    let peer = this.peers.get(key);
+    if (peer === undefined) {
+      const { address, port } = rinfo;
+      const stats = this.stats;
+      const input = new PeerInput(this.deps.router, {
+        id: `${this.name}/${key}`, endpoint: this.name,
+        send: (raw) => sendDatagram(socket, raw, port, address, stats),
+      }, stats);
+      peer = { input, lastHeardMs: 0 };
+      this.peers.set(key, peer);
+      this.deps.log.info({ peer: key }, 'udp peer joined');
+    }
+    peer.lastHeardMs = this.deps.clock.now();
+    peer.input.datagram(msg);
+  }
+
+  private forgetIdlePeers(): void {
+    const cutoff = this.deps.clock.now() - this.peerIdleMs;
+    for (const [key, peer] of this.peers) {
+      if (peer.lastHeardMs >= cutoff) continue;
+      peer.input.close();
+      this.peers.delete(key);
+      this.deps.log.info({ peer: key }, 'udp peer silent, forgotten');
+    }
+  }
+}
