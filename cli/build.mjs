@@ -17,8 +17,9 @@ await build({
   outExtension: { '.js': '.mjs' },
   entryNames: 'sargs',
   chunkNames: 'chunks/[name]-[hash]',
-  // Native addons load their compiled binding from their own package folder.
-  external: ['level', 'classic-level'],
+  // Native addons load their compiled binding from their own package folder (serialport's
+  // bindings, also under dmx); bundled, they look for it next to the bundle and fail at import.
+  external: ['level', 'classic-level', 'serialport', '@serialport/*', 'dmx'],
   // CommonJS dependencies (onvif, xml2js) call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __sargsRequire } from 'node:module'; const require = __sargsRequire(import.meta.url);" },
   sourcemap: true,

@@ -12,6 +12,7 @@ import type { AgentConfig } from './config';
 import { DroneManager } from './drones/drone-manager';
 import { registerDroneRequests } from './drones/drone-requests';
 import { registerMissionRequests } from './drones/mission-requests';
+import { VehicleServices } from './drones/vehicle-services';
 import { LightingController } from './lighting/lighting-controller';
 import { registerLightingRequests } from './lighting/lighting-requests';
 import { HubLink } from './hub-link/hub-link';
@@ -41,6 +42,7 @@ export class Agent {
     readonly link: HubLink,
     readonly cameras: CameraManager,
     readonly drones: DroneManager,
+    readonly vehicles: VehicleServices,
     readonly lighting: LightingController,
     private readonly log: Logger,
     private readonly clock: Clock,
@@ -58,6 +60,7 @@ export class Agent {
     const router = new RequestRouter(log.child({ component: 'requests' }));
     const started = Date.now();
     let cameras: CameraManager | undefined;
+    let vehicles: VehicleServices | undefined;
     const drones = new DroneManager({
       endpoints: config.drones.endpoints, reconnect: config.drones.reconnect, clock, log: log.child({ component: 'drones' }),
     });
@@ -67,7 +70,7 @@ export class Agent {
       backoffBaseMs: opts.backoff?.baseMs, backoffMaxMs: opts.backoff?.maxMs,
     }, {
       outbox, log: log.child({ component: 'hub-link' }), requests: router,
-      status: () => ({ uptimeS: Math.round((Date.now() - started) / 1000), cameras: cameras?.count ?? 0, drones: drones.endpointsUp }),
+      status: () => ({ uptimeS: Math.round((Date.now() - started) / 1000), cameras: cameras?.count ?? 0, drones: vehicles?.vehiclesUp ?? 0 }),
     });
     try {
       cameras = await CameraManager.open({
@@ -84,16 +87,32 @@ export class Agent {
       await db.close();
       throw err;
     }
+    try {
+      vehicles = await VehicleServices.open({
+        db, outbox, emitEvent, clock, log: log.child({ component: 'drone-telemetry' }),
+        sendLive: (list) => link.sendLive('vehicles', list),
+        settings: {
+          tlogDir: config.drones.tlogDir, tlogBudgetBytes: config.drones.tlogBudgetBytes,
+          preArmMs: config.drones.preArmMs, flightEndAfterLostMs: config.drones.flightEndAfterLostMs,
+        },
+      });
+    } catch (err) {
+      await cameras.stop();
+      await db.close();
+      throw err;
+    }
+    drones.addConsumer(vehicles.tracker);
     registerCameraRequests(router, cameras, new StreamSender(link));
     registerDroneRequests(router, drones);
     registerMissionRequests(router, drones, log.child({ component: 'missions' }));
     const lighting = await LightingController.open({ db, log: log.child({ component: 'lighting' }), clock, emitEvent, ...(config.lighting ? { fileSetup: config.lighting } : {}) });
     registerLightingRequests(router, lighting);
     // Every (re)connection starts with the full camera list: the hub may have missed changes.
-    link.on('welcome', () => cameras?.pushLive());
-    const agent = new Agent(config, db, outbox, link, cameras, drones, lighting, log, clock);
+    link.on('welcome', () => { cameras?.pushLive(); vehicles?.pushLive(); });
+    const agent = new Agent(config, db, outbox, link, cameras, drones, vehicles, lighting, log, clock);
     await agent.emit('agent.started', { version: AGENT_VERSION });
     await cameras.start();
+    await vehicles.start();
     await drones.start();
     lighting.start();
     link.start();
@@ -109,6 +128,7 @@ export class Agent {
   async stop(): Promise<void> {
     await this.cameras.stop();
     await this.drones.stop();
+    await this.vehicles.stop();
     await this.lighting.stop();
     await this.link.stop();
     await this.db.close();

@@ -105,7 +105,7 @@ async function bundledAgentScript(): Promise<string> {
   const out = join(repoRoot, 'test', 'bench', '.build', 'recording-agent.mjs');
   await build({
     entryPoints: [join(repoRoot, 'test', 'bench', 'recording-agent.ts')], bundle: true, platform: 'node', target: 'node20', format: 'esm',
-    outfile: out, external: ['level', 'classic-level'], logLevel: 'warning',
+    outfile: out, external: ['level', 'classic-level', 'serialport', '@serialport/*', 'dmx'], logLevel: 'warning',
     banner: { js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" },
   });
   return out;

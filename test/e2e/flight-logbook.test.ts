@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import { startHub, type RunningHub } from '@sargs/hub';
 import type { Alert, FlightLogChunk, FlightView, VehicleTelemetry, VehicleView } from '@sargs/shared';
 import { parseTlog } from '@sargs/shared/mavlink/tlog';
+import { referenceFlights } from '../support/flight-reference';
 import { HubClient } from '../support/hub-client';
 import { hubWithAdmin, testAgent, userWithRole } from '../support/in-process';
 import { capturedLogger } from '../support/log-capture';
@@ -20,38 +21,6 @@ const VTOL = readFileSync(join(MAVLINK, 'arduplane-vtol-sitl.tlog'));
 const COPTER = readFileSync(join(MAVLINK, 'arducopter-auto-mission-2013-10-13-165851.tlog'));
 const RAW_V2 = readFileSync(join(MAVLINK, 'mavlink-v2-3412-packets.bin'));
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-/**
- * What the flights are, computed here from the raw frames and nothing else: armed intervals
- * from the autopilot's HEARTBEAT base_mode, the height above home from GLOBAL_POSITION_INT,
- * and an interval is a flight when it rose at least 2 m.
- */
-function referenceFlights(buf: Buffer): { start: number; end: number; maxHeightM: number }[] {
-  const out: { start: number; end: number; maxHeightM: number }[] = [];
-  let armedAt: number | undefined;
-  let max = -Infinity;
-  for (const r of parseTlog(buf).records) {
-    const f = r.frame;
-    const v2 = f[0] === 0xfd;
-    const sys = v2 ? f[5] : f[3];
-    const msgid = v2 ? f.readUIntLE(7, 3) : f[5];
-    const payload = Buffer.alloc(64);
-    f.copy(payload, 0, v2 ? 10 : 6, (v2 ? 10 : 6) + f[1]!);
-    const t = Number(r.timeUs) / 1000;
-    if (sys !== 1) continue;
-    if (msgid === 0) {
-      const type = payload[4]!;
-      const autopilot = payload[5]!;
-      if (autopilot === 8 || type === 6) continue; // no autopilot, or a ground station
-      const armed = (payload[6]! & 128) !== 0;
-      if (armed && armedAt === undefined) { armedAt = t; max = -Infinity; }
-      if (!armed && armedAt !== undefined) { out.push({ start: armedAt, end: t, maxHeightM: max }); armedAt = undefined; }
-    } else if (msgid === 33 && armedAt !== undefined) {
-      max = Math.max(max, payload.readInt32LE(16) / 1000);
-    }
-  }
-  return out.filter((i) => i.maxHeightM >= 2);
-}
 
 /** A flight.log chunk series for a tlog, as an agent's sender cuts it. */
 function chunksOf(bytes: Buffer, size: number, opts: { badSha?: boolean } = {}): FlightLogChunk[] {

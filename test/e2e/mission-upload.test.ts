@@ -14,6 +14,7 @@ import { MissionVehicle, type StoredItem } from '../sim/drone/mission-vehicle';
 import type { HubClient } from '../support/hub-client';
 import { hubWithAdmin, testAgent, userWithRole } from '../support/in-process';
 import { fixturesDir, tempDir } from '../support/paths';
+import { waitFor } from '../support/wait';
 
 const AREA = readAreaKml(readFileSync(join(fixturesDir, 'missions', 'qgc-PolygonGood.kml'), 'utf8'));
 const SURVEY = { area: AREA, camera: 'dji-mavic-3-enterprise', altitudeM: 40, frontOverlapPct: 75, sideOverlapPct: 70 };
@@ -56,8 +57,11 @@ describe('mission upload: hub → agent → UDP → simulated vehicle', () => {
     // A lossy ArduPilot (a fifth of the mission frames lost each way) and a PX4 that refuses item 4.
     ardupilot = await MissionVehicle.start({ systemId: 1, peer, dropRate: 0.2, seed: 2024, rerequestMs: 250, heartbeatMs: 500 });
     px4 = await MissionVehicle.start({ systemId: 2, autopilot: 12, peer, reject: { item: 4, result: 6 }, rerequestMs: 250, heartbeatMs: 500 });
-    await expect.poll(async () => (await pilot.json<VehicleView[]>('GET', `/api/vehicles?siteId=${siteId}`))
-      .filter((v) => v.telemetry.linkUp).map((v) => `${v.telemetry.systemId} ${v.telemetry.autopilot}`).sort()).toEqual(['1 ardupilotmega', '2 px4']);
+    // The hub knows a vehicle once the agent has heard its autopilot heartbeats and reported it.
+    await waitFor('both vehicles reported by the agent', async () => {
+      const seen = (await pilot.json<VehicleView[]>('GET', `/api/vehicles?siteId=${siteId}`)).filter((v) => v.telemetry.linkUp);
+      return seen.map((v) => `${v.telemetry.systemId} ${v.telemetry.autopilot}`).sort().join(',') === '1 ardupilotmega,2 px4';
+    });
   });
   afterAll(async () => {
     await ardupilot?.stop();

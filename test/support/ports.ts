@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { createSocket } from 'node:dgram';
 
 /** An unused TCP port on loopback (the kernel picks it; we release it for the child to bind). */
 export function freePort(): Promise<number> {
@@ -9,6 +10,18 @@ export function freePort(): Promise<number> {
     srv.listen(0, '127.0.0.1', () => {
       const addr = srv.address();
       srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** An unused UDP port on loopback, released for the code under test to bind. */
+export function freeUdpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket('udp4');
+    socket.on('error', reject);
+    socket.bind(0, '127.0.0.1', () => {
+      const { port } = socket.address();
+      socket.close(() => resolve(port));
     });
   });
 }

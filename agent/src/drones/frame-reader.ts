@@ -106,6 +106,7 @@ export class FrameReader {
   private accept(buf: Buffer, at: number, end: number): void {
     this.inStep = true;
     this.counters.rxFrames++;
-    this.onFrame(buf.subarray(at, end));
+    // One frame per datagram is the usual case: hand on the datagram itself, no new view.
+    this.onFrame(at === 0 && end === buf.length ? buf : buf.subarray(at, end));
   }
 }

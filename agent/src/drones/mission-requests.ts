@@ -1,4 +1,4 @@
-import type { MissionItemWire, RequestErrorCode } from '@sargs/shared';
+import { MAX_MISSION_ITEMS, type MissionItemWire, type RequestErrorCode } from '@sargs/shared';
 import type { MissionItem } from '@sargs/shared/survey/mission-items';
 import type { Logger } from 'pino';
 import { RequestError, type RequestRouter } from '../hub-link/request-router';
@@ -63,6 +63,7 @@ export function registerMissionRequests(
 
   router.on('mission.download', async ({ systemId }) => {
     const r = await transferFor(systemId).download(systemId).catch(explain);
+    if (r.items.length > MAX_MISSION_ITEMS) throw new RequestError('protocol', `vehicle ${systemId} holds ${r.items.length} mission items; at most ${MAX_MISSION_ITEMS} can be passed to the hub`);
     return { items: r.items.map(toWire), retries: r.retries, durationMs: r.durationMs };
   });
 }

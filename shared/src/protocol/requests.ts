@@ -170,7 +170,7 @@ export const AgentRequests = {
   /** Reads vehicle `systemId`'s current mission. */
   'mission.download': {
     args: Type.Object({ systemId: Type.Integer({ minimum: 1, maximum: 255 }) }, { additionalProperties: false }),
-    result: Type.Object({ items: Type.Array(MissionItemWire, { maxItems: 65535 }), ...TransferFigures }, { additionalProperties: false }),
+    result: Type.Object({ items: Type.Array(MissionItemWire, { maxItems: MAX_MISSION_ITEMS }), ...TransferFigures }, { additionalProperties: false }),
   },
   /** The agent's MAVLink endpoints: up or down, frames, bytes, CRC errors, sequence gaps. */
   'drones.links': {

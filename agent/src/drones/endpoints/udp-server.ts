@@ -12,6 +12,8 @@ export const UDP_PEER_IDLE_MS = 30_000;
 
 interface UdpPeer {
   input: PeerInput;
+  address: string;
+  port: number;
   lastHeardMs: number;
 }
 
@@ -21,6 +23,7 @@ export class UdpServerEndpoint implements Endpoint {
   readonly stats = new LinkStats();
   private socket: dgram.Socket | undefined;
   private readonly peers = new Map<string, UdpPeer>();
+  private last: UdpPeer | undefined;
   private readonly retry: Retry;
   private sweeper: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -48,6 +51,7 @@ export class UdpServerEndpoint implements Endpoint {
     clearInterval(this.sweeper);
     for (const peer of this.peers.values()) peer.input.close();
     this.peers.clear();
+    this.last = undefined;
     const socket = this.socket;
     this.socket = undefined;
     if (socket) await closeUdp(socket);
@@ -87,6 +91,17 @@ export class UdpServerEndpoint implements Endpoint {
   }
 
   private received(socket: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    // Fast path: the same peer as last time (a drone streaming) needs no key string or map lookup.
+    let peer = this.last;
+    if (peer === undefined || peer.port !== rinfo.port || peer.address !== rinfo.address) {
+      peer = this.peerFor(socket, rinfo);
+      this.last = peer;
+    }
+    peer.lastHeardMs = this.deps.clock.now();
+    peer.input.datagram(msg);
+  }
+
+  private peerFor(socket: dgram.Socket, rinfo: dgram.RemoteInfo): UdpPeer {
     const key = `${rinfo.address}:${rinfo.port}`;
     let peer = this.peers.get(key);
     if (peer === undefined) {
@@ -96,12 +111,11 @@ export class UdpServerEndpoint implements Endpoint {
         id: `${this.name}/${key}`, endpoint: this.name,
         send: (raw) => sendDatagram(socket, raw, port, address, stats),
       }, stats);
-      peer = { input, lastHeardMs: 0 };
+      peer = { input, address, port, lastHeardMs: 0 };
       this.peers.set(key, peer);
       this.deps.log.info({ peer: key }, 'udp peer joined');
     }
-    peer.lastHeardMs = this.deps.clock.now();
-    peer.input.datagram(msg);
+    return peer;
   }
 
   private forgetIdlePeers(): void {
@@ -110,6 +124,7 @@ export class UdpServerEndpoint implements Endpoint {
       if (peer.lastHeardMs >= cutoff) continue;
       peer.input.close();
       this.peers.delete(key);
+      if (this.last === peer) this.last = undefined;
       this.deps.log.info({ peer: key }, 'udp peer silent, forgotten');
     }
   }
