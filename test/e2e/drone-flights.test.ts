@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from '@sargs/agent';
 import { startHub, type RunningHub } from '@sargs/hub';
 import type { Alert, FlightView, VehicleView } from '@sargs/shared';
+import { parseTlog } from '@sargs/shared/mavlink/tlog';
 import { SimulatedDrone } from '../sim/drone/index';
 import { referenceFlights } from '../support/flight-reference';
 import type { HubClient } from '../support/hub-client';
@@ -21,6 +22,19 @@ const FIXTURES = ['arduplane-vtol-sitl.tlog', 'arducopter-auto-mission-2013-10-1
  * recorded one divided by N; heights do not depend on pace.
  */
 const SPEED = 8;
+
+/** Microseconds from the log's start to its first autopilot HEARTBEAT at or after `atLeastUs`. */
+function heartbeatAfterUs(tlog: Buffer, atLeastUs: number): number {
+  const { records } = parseTlog(tlog);
+  const t0 = records[0]!.timeUs;
+  for (const r of records) {
+    const offset = Number(r.timeUs - t0);
+    const msgid = r.frame[0] === 0xfd ? r.frame.readUIntLE(7, 3) : r.frame[5];
+    const autopilot = r.frame[r.frame[0] === 0xfd ? 15 : 11];
+    if (offset >= atLeastUs && msgid === 0 && autopilot !== 8) return offset;
+  }
+  throw new Error('no heartbeat after that time');
+}
 
 /**
  * A real site: hub, agent with a MAVLink UDP endpoint, and a simulated drone replaying the
@@ -111,7 +125,8 @@ describe('drones through a real agent to the hub', () => {
   });
   it('reports the link lost 3.5 to 5 s after the telemetry stops, and back when it resumes', { timeout: 90_000 }, async () => {
     const tlog = readFileSync(join(MAVLINK, 'arduplane-vtol-sitl.tlog'));
-    const first = await replay(tlog, 1, 8_000_000);
+    // The replay ends on an autopilot heartbeat, so "telemetry stops" and "last heartbeat" are one moment.
+    const first = await replay(tlog, 1, heartbeatAfterUs(tlog, 8_000_000));
     const up = await waitFor('vehicle up', async () => ((await plane())?.telemetry.linkUp === true ? await plane() : undefined), 15_000);
     const key = up!.telemetry.vehicleKey;
     await first.done;
