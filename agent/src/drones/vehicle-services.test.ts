@@ -57,6 +57,13 @@ describe('vehicle services behind the real relay', () => {
       if (i % 10 === 9) await send(heartbeat({ seq: seq++, armed: true }));
       await pause();
     }
+    // Hovering at the top for a few telemetry periods: the live view is lossy and only ever
+    // shows the newest state, so a climb shorter than one period might never be seen in the air.
+    for (let i = 0; i < 8; i++) {
+      await send(heartbeat({ seq: seq++, armed: true }));
+      await send(globalPosition({ seq: seq++, lat: 52.1006, lon: 5.1, relAltM: 30 }));
+      await new Promise((r) => setTimeout(r, 200));
+    }
     await send(heartbeat({ seq: seq++ }));
     const lastHeartbeat = Date.now();
 
