@@ -5,6 +5,15 @@ import { build } from 'esbuild';
 
 rmSync('dist', { recursive: true, force: true });
 
+const BANNER = [
+  "import { createRequire as __sargsRequire } from 'node:module';",
+  "import { fileURLToPath as __sargsFileUrl } from 'node:url';",
+  "import { dirname as __sargsDirname } from 'node:path';",
+  'const require = __sargsRequire(import.meta.url);',
+  'const __filename = __sargsFileUrl(import.meta.url);',
+  'const __dirname = __sargsDirname(__filename);',
+].join(' ');
+
 await build({
   entryPoints: ['src/main.ts'],
   bundle: true,
@@ -20,8 +29,9 @@ await build({
   // Native addons load their compiled binding from their own package folder (serialport's
   // bindings, also under dmx); bundled, they look for it next to the bundle and fail at import.
   external: ['level', 'classic-level', 'serialport', '@serialport/*', 'dmx'],
-  // CommonJS dependencies (onvif, xml2js) call require(); give the ESM bundle one.
-  banner: { js: "import { createRequire as __sargsRequire } from 'node:module'; const require = __sargsRequire(import.meta.url);" },
+  // CommonJS dependencies call require() (onvif, xml2js) and read __dirname (fluent-ffmpeg, at
+  // construction); an ESM bundle has neither, so give it both.
+  banner: { js: BANNER },
   sourcemap: true,
   logLevel: 'warning',
 });

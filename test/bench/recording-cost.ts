@@ -17,6 +17,8 @@ import { childrenNamed, CpuMeter, machineCpu, machineLine, procMemory, treeBytes
 import type { RecordingJob, RecordingReady, RecordingStatus } from './recording-agent';
 import { build } from 'esbuild';
 
+/** As cli/build.mjs: CommonJS dependencies need require() and __dirname in an ESM bundle. */
+const BUNDLE_BANNER = "import { createRequire as __r } from 'node:module'; import { fileURLToPath as __u } from 'node:url'; import { dirname as __d } from 'node:path'; const require = __r(import.meta.url); const __filename = __u(import.meta.url); const __dirname = __d(__filename);";
 const SECONDS = Number(process.argv[2] ?? 60);
 const COUNTS = (process.argv[3] ?? '4,16,32').split(',').map(Number);
 const WARMUP_S = Number(process.argv[4] ?? 5);
@@ -106,7 +108,7 @@ async function bundledAgentScript(): Promise<string> {
   await build({
     entryPoints: [join(repoRoot, 'test', 'bench', 'recording-agent.ts')], bundle: true, platform: 'node', target: 'node20', format: 'esm',
     outfile: out, external: ['level', 'classic-level', 'serialport', '@serialport/*', 'dmx'], logLevel: 'warning',
-    banner: { js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" },
+    banner: { js: BUNDLE_BANNER },
   });
   return out;
 }

@@ -3,7 +3,11 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CameraView } from '@sargs/shared';
+import { SimulatedCamera } from '../sim/camera/index';
+import { hubWithAdmin } from '../support/in-process';
 import { fixturesDir, repoRoot, tempDir } from '../support/paths';
+import { waitFor } from '../support/wait';
 import { freeUdpPort } from '../support/ports';
 
 const BUNDLE = join(repoRoot, 'cli', 'dist', 'sargs.mjs');
@@ -45,6 +49,30 @@ describe('the production bundle', () => {
     child.kill('SIGTERM');
     expect(started, lines.join('\n')).toBe(true);
     expect(lines.some((l) => l.includes('mavlink relay started'))).toBe(true);
+  });
+
+  it('records a camera: fluent-ffmpeg and the recorder work bundled', { timeout: 90_000 }, async () => {
+    const hubDir = tempDir('bundle-hub');
+    const { hub, admin } = await hubWithAdmin(hubDir.path);
+    const cam = await SimulatedCamera.start({ name: 'Yard', username: 'admin', password: 'yard-secret' });
+    const { site, agent, enrolmentToken } = await admin.createSite('Bundle parish');
+    const config = join(dir.path, 'recording-agent.yaml');
+    writeFileSync(config, [
+      `hub: { url: ${JSON.stringify(hub.url.replace(/^http/, 'ws'))}, enrolmentToken: ${JSON.stringify(enrolmentToken)} }`,
+      `dataDir: ${JSON.stringify(join(dir.path, 'recording-data'))}`,
+    ].join('\n'));
+    const child = spawn(process.execPath, [BUNDLE, 'agent', '--config', config], { cwd: dir.path, stdio: 'ignore' });
+    try {
+      await waitFor('the bundled agent online', async () => (await admin.agent(agent.id))?.online, 20_000);
+      const added = await admin.request('POST', `/api/sites/${site.id}/cameras`, { url: cam.deviceServiceUrl, username: 'admin', password: 'yard-secret' });
+      expect(added.status).toBe(201);
+      await waitFor('the camera recording (online)', async () => (await admin.json<CameraView[]>('GET', `/api/cameras?siteId=${site.id}`))[0]?.health.state === 'online', 45_000);
+    } finally {
+      child.kill('SIGTERM');
+      await cam.stop();
+      await hub.close();
+      hubDir.remove();
+    }
   });
 
   it('summarises a flight log', () => {

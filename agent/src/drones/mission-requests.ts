@@ -3,7 +3,13 @@ import type { MissionItem } from '@sargs/shared/survey/mission-items';
 import type { Logger } from 'pino';
 import { RequestError, type RequestRouter } from '../hub-link/request-router';
 import type { DroneManager } from './drone-manager';
-import { MissionTransfer, MissionTransferError, type MissionFailure, type MissionPort, type MissionTransferSettings } from './mission-transfer';
+import type { MissionFailure, MissionPort, MissionTransfer, MissionTransferSettings } from './mission-transfer';
+
+// The transfer's frame codec is node-mavlink, ~30 MB of memory: loaded when a mission is first moved.
+const loadTransfer = (() => {
+  let loading: Promise<typeof import('./mission-transfer')> | undefined;
+  return () => (loading ??= import('./mission-transfer'));
+})();
 
 const CODES: Record<MissionFailure, RequestErrorCode> = {
   rejected: 'protocol', protocol: 'protocol', timeout: 'timeout', unreachable: 'unreachable', busy: 'conflict', cancelled: 'internal',
@@ -43,7 +49,8 @@ export function registerMissionRequests(
   settings: Partial<MissionTransferSettings> = {},
 ): void {
   const transfers = new Map<number, MissionTransfer>();
-  const transferFor = (systemId: number) => {
+  const transferFor = async (systemId: number) => {
+    const { MissionTransfer } = await loadTransfer();
     let t = transfers.get(systemId);
     if (!t) {
       t = new MissionTransfer({ port: vehiclePort(drones, systemId), log: log.child({ systemId }) }, settings);
@@ -51,18 +58,19 @@ export function registerMissionRequests(
     }
     return t;
   };
-  const explain = (err: unknown): never => {
+  const explain = async (err: unknown): Promise<never> => {
+    const { MissionTransferError } = await loadTransfer();
     if (err instanceof MissionTransferError) throw new RequestError(CODES[err.reason], err.message);
     throw err;
   };
 
   router.on('mission.upload', async ({ systemId, items }) => {
-    const r = await transferFor(systemId).upload(systemId, items.map(fromWire)).catch(explain);
+    const r = await (await transferFor(systemId)).upload(systemId, items.map(fromWire)).catch(explain);
     return { count: r.count, retries: r.retries, durationMs: r.durationMs };
   });
 
   router.on('mission.download', async ({ systemId }) => {
-    const r = await transferFor(systemId).download(systemId).catch(explain);
+    const r = await (await transferFor(systemId)).download(systemId).catch(explain);
     if (r.items.length > MAX_MISSION_ITEMS) throw new RequestError('protocol', `vehicle ${systemId} holds ${r.items.length} mission items; at most ${MAX_MISSION_ITEMS} can be passed to the hub`);
     return { items: r.items.map(toWire), retries: r.retries, durationMs: r.durationMs };
   });

@@ -1,5 +1,5 @@
 import { backoffDelay, type LightingOutput } from '@sargs/shared';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import { Waker } from '../util/waker';
 import { adoptSerialDriver, type DriverSerialPort, type SerialDriverName } from './dmx-drivers';
 import { DmxOutput, type OutputDeps } from './dmx-output';
@@ -79,6 +79,8 @@ export class SerialOutput extends DmxOutput {
   /** One open port: resolves when it is gone (or could not be opened), saying why. */
   private async session(signal: AbortSignal): Promise<{ opened: boolean; text: string }> {
     const path = this.target;
+    // serialport's native binding costs ~15 MB: loaded only by a gateway with a USB DMX interface.
+    const { SerialPort } = await import('serialport');
     const port = new SerialPort({ path, baudRate: 250_000, dataBits: 8, stopBits: 2, parity: 'none', autoOpen: false });
     let lastError: unknown;
     this.attempts++;

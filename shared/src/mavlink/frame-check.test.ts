@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MSG_ID_MAGIC_NUMBER } from 'mavlink-mappings';
+import { ardupilotmega, common, icarous, minimal, MSG_ID_MAGIC_NUMBER, standard, uavionix } from 'mavlink-mappings';
 import { describe, expect, it } from 'vitest';
 import { messageInfo, scanFrame, sealFrame, targetSystem } from './frame-check.ts';
 import { parseTlog } from './tlog.ts';
@@ -49,6 +49,17 @@ describe('frame check', () => {
     }
     expect(checked).toBeGreaterThan(290);
     expect(messageInfo(148)?.crcExtra).toBe(178); // AUTOPILOT_VERSION, now in standard.xml
+  });
+
+  it('has a generated table equal to the mavlink-mappings registries (run scripts/gen-mavlink-table.mjs when it is not)', () => {
+    for (const registry of [minimal.REGISTRY, standard.REGISTRY, common.REGISTRY, ardupilotmega.REGISTRY, uavionix.REGISTRY, icarous.REGISTRY]) {
+      for (const m of Object.values(registry)) {
+        const target = m.FIELDS.find((f) => f.source === 'target_system');
+        expect(messageInfo(m.MSG_ID), `message ${m.MSG_ID}`).toEqual({
+          crcExtra: m.MAGIC_NUMBER, maxLength: m.PAYLOAD_LENGTH, targetSystemOffset: target === undefined || target.extension ? -1 : target.offset,
+        });
+      }
+    }
   });
 
   it('reads target_system where a message has one, and 0 where it is cut off or absent', () => {

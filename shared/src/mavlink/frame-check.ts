@@ -5,9 +5,10 @@
 // (mavlink-mappings): ardupilotmega.xml and what it includes (common, standard, minimal,
 // uAvionix, icarous). standard.xml matters: AUTOPILOT_VERSION lives there now, not in
 // common. A message id missing from them cannot be checked, so its frames are passed on as
-// they are, like mavlink-router does.
+// they are, like mavlink-router does. The numbers are read from a generated table
+// (message-table.ts) rather than the registries, which cost the agent ~30 MB to load.
 
-import { ardupilotmega, common, icarous, minimal, standard, uavionix } from 'mavlink-mappings';
+import { MAVLINK_MESSAGE_TABLE } from './message-table';
 import { MAVLINK_V1_START, MAVLINK_V2_START } from './tlog';
 
 const V2_INCOMPAT_SIGNED = 0x01;
@@ -31,19 +32,16 @@ const crcExtras = new Int16Array(TABLE_SIZE).fill(-1);
 const maxLengths = new Uint8Array(TABLE_SIZE);
 const targetOffsets = new Int16Array(TABLE_SIZE).fill(-1);
 
-function loadRegistries(): void {
-  for (const registry of [minimal.REGISTRY, standard.REGISTRY, common.REGISTRY, ardupilotmega.REGISTRY, uavionix.REGISTRY, icarous.REGISTRY]) {
-    for (const message of Object.values(registry)) {
-      const id = message.MSG_ID;
-      if (id < 0 || id >= TABLE_SIZE) continue;
-      crcExtras[id] = message.MAGIC_NUMBER;
-      maxLengths[id] = message.PAYLOAD_LENGTH;
-      const target = message.FIELDS.find((f) => f.source === 'target_system');
-      targetOffsets[id] = target === undefined || target.extension ? -1 : target.offset;
-    }
+function loadTable(): void {
+  for (let i = 0; i + 3 < MAVLINK_MESSAGE_TABLE.length; i += 4) {
+    const id = MAVLINK_MESSAGE_TABLE[i]!;
+    if (id < 0 || id >= TABLE_SIZE) continue;
+    crcExtras[id] = MAVLINK_MESSAGE_TABLE[i + 1]!;
+    maxLengths[id] = MAVLINK_MESSAGE_TABLE[i + 2]!;
+    targetOffsets[id] = MAVLINK_MESSAGE_TABLE[i + 3]!;
   }
 }
-loadRegistries();
+loadTable();
 
 /** What is known about a message id, or undefined when the registries do not have it. */
 export function messageInfo(msgid: number): MessageInfo | undefined {

@@ -3,7 +3,7 @@
 // reopened with backoff until the device path works again. Nothing here may throw into
 // the agent.
 
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import { LinkStats } from '../link-stats';
 import { errorText, Retry, type Endpoint, type EndpointConfig, type EndpointDeps, type EndpointReport } from './endpoint';
 import { attachStream, SERIAL_QUEUE_LIMIT, type StreamPeer } from './stream-peer';
@@ -58,6 +58,8 @@ export class SerialEndpoint implements Endpoint {
   private async open(): Promise<void> {
     const { device } = this.config;
     const baudRate = this.config.baud ?? DEFAULT_BAUD;
+    // serialport's native binding costs ~15 MB: loaded only by a gateway that has a serial radio.
+    const { SerialPort } = await import('serialport');
     const port = new SerialPort({ path: device, baudRate, autoOpen: false });
     // Without a listener an 'error' event would be thrown; failures are handled by 'close'.
     port.on('error', (err) => {
