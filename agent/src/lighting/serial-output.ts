@@ -1,5 +1,4 @@
 import { backoffDelay, type LightingOutput } from '@sargs/shared';
-import type { SerialPort } from 'serialport';
 import { Waker } from '../util/waker';
 import { adoptSerialDriver, type DriverSerialPort, type SerialDriverName } from './dmx-drivers';
 import { DmxOutput, type OutputDeps } from './dmx-output';
