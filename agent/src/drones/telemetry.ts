@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { decodeMessage, MSG_ID, type DecodedMessage } from '@sargs/shared/mavlink/messages';
 import type { VehicleList, VehicleTelemetry } from '@sargs/shared/protocol/drones';
 import type { Clock } from '../cameras/types';
-import { Waker } from '../util/waker';
+import { IDLE_SLEEP_MS, Waker } from '../util/waker';
 import type { ReceivedFrame } from './frame-consumer';
 import type { Vehicle, VehicleFrameConsumer } from './vehicles';
 
@@ -81,9 +81,12 @@ export class TelemetryDecimator implements VehicleFrameConsumer {
     this.waker.wake();
   }
 
+  private idle = false;
+
   /** A vehicle's state changed (link, arming, mode, conflict): include it in the next message. */
   readonly markChanged = (): void => {
     this.dirty = true;
+    if (this.idle) this.waker.wake();
   };
 
   handleVehicleFrame(frame: ReceivedFrame, vehicle: Vehicle | undefined): void {
@@ -136,7 +139,8 @@ export class TelemetryDecimator implements VehicleFrameConsumer {
   private async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       this.tick();
-      await this.waker.sleep(this.settings.intervalMs, signal);
+      this.idle = this.deps.vehicles.vehicles().length === 0 && !this.dirty;
+      await this.waker.sleep(this.idle ? IDLE_SLEEP_MS : this.settings.intervalMs, signal);
     }
   }
 

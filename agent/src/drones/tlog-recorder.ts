@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../cameras/types';
-import { Waker } from '../util/waker';
+import { IDLE_SLEEP_MS, Waker } from '../util/waker';
 import type { ReceivedFrame } from './frame-consumer';
 import { PreArmBuffer } from './pre-arm-buffer';
 import { TlogBudget } from './tlog-budget';
@@ -186,7 +186,7 @@ export class TlogRecorder implements VehicleFrameConsumer {
   private async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       await this.tick();
-      await this.waker.sleep(this.settings.flushIntervalMs, signal);
+      await this.waker.sleep(this.sources.size === 0 ? IDLE_SLEEP_MS : this.settings.flushIntervalMs, signal);
     }
   }
 
@@ -194,7 +194,9 @@ export class TlogRecorder implements VehicleFrameConsumer {
     let src = this.sources.get(key);
     if (!src) {
       src = { preArm: new PreArmBuffer() };
+      const wasIdle = this.sources.size === 0;
       this.sources.set(key, src);
+      if (wasIdle) this.waker.wake();
     }
     return src;
   }

@@ -5,7 +5,7 @@ import {
 } from '@sargs/shared/mavlink/messages';
 import type { VehicleConflictEvent, VehicleLinkEvent } from '@sargs/shared/protocol/drones';
 import type { Clock } from '../cameras/types';
-import { Waker } from '../util/waker';
+import { IDLE_SLEEP_MS, Waker } from '../util/waker';
 import type { FrameConsumer, ReceivedFrame } from './frame-consumer';
 import { SequenceTracker } from './sequence-tracker';
 
@@ -151,7 +151,7 @@ export class VehicleTracker extends EventEmitter<VehicleTrackerEvents> implement
   private async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       this.checkLinks();
-      await this.waker.sleep(this.settings.checkIntervalMs, signal);
+      await this.waker.sleep(this.bySystem.size === 0 ? IDLE_SLEEP_MS : this.settings.checkIntervalMs, signal);
     }
   }
 
@@ -195,7 +195,9 @@ export class VehicleTracker extends EventEmitter<VehicleTrackerEvents> implement
       linkUp: false, lastHeartbeatMs: frame.atMs, armed: false, mode: '', conflict: false, seq: new SequenceTracker(), lostReported: false,
     };
     list.push(v);
+    const wasIdle = this.bySystem.size === 0;
     this.bySystem.set(hb.sysid, list);
+    if (wasIdle) this.waker.wake();
     this.deps.log.info({ vehicle: key, autopilot: v.autopilotName, type: v.typeName, endpoint: frame.endpoint }, 'vehicle seen');
     return v;
   }

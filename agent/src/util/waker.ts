@@ -1,6 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
+ * How long a loop with nothing to watch sleeps (no vehicle, no open file): the work that
+ * arrives wakes it. A gateway without drones should not wake up every quarter second.
+ */
+export const IDLE_SLEEP_MS = 3_600_000;
+
+/**
  * The wait in a long-running loop: until the interval passes, someone calls wake()
  * (settings changed, work arrived) or the loop's signal aborts. Whichever comes first,
  * the timer and the abort listener are removed, so a loop woken often leaks nothing.
