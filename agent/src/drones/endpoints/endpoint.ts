@@ -46,6 +46,38 @@ export interface Endpoint {
   report(): EndpointReport;
 }
 
+/**
+ * What every endpoint kind keeps: its name, counters, reconnect schedule and last error,
+ * and the report built from them. A kind says only whether it is up and how many peers it has.
+ */
+export abstract class EndpointBase<C extends EndpointConfig = EndpointConfig> implements Endpoint {
+  abstract readonly kind: EndpointKind;
+  readonly name: string;
+  readonly stats = new LinkStats();
+  protected readonly retry: Retry;
+  protected stopped = false;
+  protected lastError: string | undefined;
+
+  constructor(protected readonly config: C, protected readonly deps: EndpointDeps) {
+    this.name = config.name;
+    this.retry = new Retry(deps.reconnect);
+  }
+
+  abstract start(): Promise<void>;
+  abstract stop(): Promise<void>;
+  /** Whether the endpoint is usable now, and how many peers are attached. */
+  protected abstract link(): { up: boolean; peers: number };
+
+  report(): EndpointReport {
+    const { up, peers } = this.link();
+    return {
+      name: this.name, kind: this.kind, up, peers,
+      ...(!up && this.lastError !== undefined ? { error: this.lastError } : {}),
+      counters: this.stats.snapshot(),
+    };
+  }
+}
+
 export interface ReconnectSettings {
   /** First retry delay; doubles per failure up to maxMs (with jitter). */
   baseMs: number;

@@ -4,31 +4,18 @@
 // the agent.
 
 import type { SerialPort } from 'serialport';
-import { LinkStats } from '../link-stats';
-import { errorText, Retry, type Endpoint, type EndpointConfig, type EndpointDeps, type EndpointReport } from './endpoint';
+import { EndpointBase, type EndpointConfig, errorText } from './endpoint';
 import { attachStream, SERIAL_QUEUE_LIMIT, type StreamPeer } from './stream-peer';
 
 export const DEFAULT_BAUD = 57_600;
 
-export class SerialEndpoint implements Endpoint {
+export class SerialEndpoint extends EndpointBase<EndpointConfig & { device: string }> {
   readonly kind = 'serial' as const;
-  readonly name: string;
-  readonly stats = new LinkStats();
   private port: SerialPort | undefined;
   private peer: StreamPeer | undefined;
-  private readonly retry: Retry;
-  private stopped = false;
-  private lastError: string | undefined;
   /** Times the port was opened; a test waits for it to grow after the device returns. */
   opens = 0;
 
-  constructor(
-    private readonly config: EndpointConfig & { device: string },
-    private readonly deps: EndpointDeps,
-  ) {
-    this.name = config.name;
-    this.retry = new Retry(deps.reconnect);
-  }
 
   /** Resolves after the first attempt, open or not (it keeps trying in the background). */
   async start(): Promise<void> {
@@ -46,13 +33,8 @@ export class SerialEndpoint implements Endpoint {
     if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
   }
 
-  report(): EndpointReport {
-    const up = this.peer !== undefined;
-    return {
-      name: this.name, kind: this.kind, up, peers: up ? 1 : 0,
-      ...(!up && this.lastError !== undefined ? { error: this.lastError } : {}),
-      counters: this.stats.snapshot(),
-    };
+  protected link(): { up: boolean; peers: number } {
+    return { up: this.peer !== undefined, peers: this.peer !== undefined ? 1 : 0 };
   }
 
   private async open(): Promise<void> {

@@ -2,27 +2,14 @@
 // router) and, whenever the connection fails or drops, connects again with backoff.
 
 import net from 'node:net';
-import { LinkStats } from '../link-stats';
-import { errorText, Retry, type Endpoint, type EndpointConfig, type EndpointDeps, type EndpointReport } from './endpoint';
+import { EndpointBase, type EndpointConfig, errorText } from './endpoint';
 import { attachStream, TCP_QUEUE_LIMIT, type StreamPeer } from './stream-peer';
 
-export class TcpClientEndpoint implements Endpoint {
+export class TcpClientEndpoint extends EndpointBase<EndpointConfig & { host: string; port: number }> {
   readonly kind = 'tcp-client' as const;
-  readonly name: string;
-  readonly stats = new LinkStats();
   private socket: net.Socket | undefined;
   private peer: StreamPeer | undefined;
-  private readonly retry: Retry;
-  private stopped = false;
-  private lastError: string | undefined;
 
-  constructor(
-    private readonly config: EndpointConfig & { host: string; port: number },
-    private readonly deps: EndpointDeps,
-  ) {
-    this.name = config.name;
-    this.retry = new Retry(deps.reconnect);
-  }
 
   /** Resolves after the first attempt, connected or not (it keeps trying in the background). */
   async start(): Promise<void> {
@@ -40,13 +27,8 @@ export class TcpClientEndpoint implements Endpoint {
     await closed;
   }
 
-  report(): EndpointReport {
-    const up = this.peer !== undefined;
-    return {
-      name: this.name, kind: this.kind, up, peers: up ? 1 : 0,
-      ...(!up && this.lastError !== undefined ? { error: this.lastError } : {}),
-      counters: this.stats.snapshot(),
-    };
+  protected link(): { up: boolean; peers: number } {
+    return { up: this.peer !== undefined, peers: this.peer !== undefined ? 1 : 0 };
   }
 
   private connect(): Promise<void> {

@@ -3,27 +3,14 @@
 // station reaches the others but never returns to its sender.
 
 import net from 'node:net';
-import { LinkStats } from '../link-stats';
-import { errorText, Retry, type Endpoint, type EndpointConfig, type EndpointDeps, type EndpointReport } from './endpoint';
+import { EndpointBase, type EndpointConfig, errorText } from './endpoint';
 import { attachStream, TCP_QUEUE_LIMIT, type StreamPeer } from './stream-peer';
 
-export class TcpServerEndpoint implements Endpoint {
+export class TcpServerEndpoint extends EndpointBase<EndpointConfig & { port: number }> {
   readonly kind = 'tcp-server' as const;
-  readonly name: string;
-  readonly stats = new LinkStats();
   private server: net.Server | undefined;
   private readonly clients = new Map<net.Socket, StreamPeer>();
-  private readonly retry: Retry;
-  private stopped = false;
-  private lastError: string | undefined;
 
-  constructor(
-    private readonly config: EndpointConfig & { port: number },
-    private readonly deps: EndpointDeps,
-  ) {
-    this.name = config.name;
-    this.retry = new Retry(deps.reconnect);
-  }
 
   async start(): Promise<void> {
     this.stopped = false;
@@ -44,13 +31,8 @@ export class TcpServerEndpoint implements Endpoint {
     await closed;
   }
 
-  report(): EndpointReport {
-    const up = this.server !== undefined;
-    return {
-      name: this.name, kind: this.kind, up, peers: this.clients.size,
-      ...(!up && this.lastError !== undefined ? { error: this.lastError } : {}),
-      counters: this.stats.snapshot(),
-    };
+  protected link(): { up: boolean; peers: number } {
+    return { up: this.server !== undefined, peers: this.clients.size };
   }
 
   get boundPort(): number | undefined {

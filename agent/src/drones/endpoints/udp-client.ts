@@ -4,27 +4,14 @@
 
 import type dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
-import { LinkStats } from '../link-stats';
-import { errorText, PeerInput, Retry, type Endpoint, type EndpointConfig, type EndpointDeps, type EndpointReport } from './endpoint';
+import { EndpointBase, type EndpointConfig, errorText, PeerInput } from './endpoint';
 import { bindUdp, closeUdp, sendDatagram } from './udp-socket';
 
-export class UdpClientEndpoint implements Endpoint {
+export class UdpClientEndpoint extends EndpointBase<EndpointConfig & { host: string; port: number }> {
   readonly kind = 'udp-client' as const;
-  readonly name: string;
-  readonly stats = new LinkStats();
   private socket: dgram.Socket | undefined;
   private input: PeerInput | undefined;
-  private readonly retry: Retry;
-  private stopped = false;
-  private lastError: string | undefined;
 
-  constructor(
-    private readonly config: EndpointConfig & { host: string; port: number },
-    private readonly deps: EndpointDeps,
-  ) {
-    this.name = config.name;
-    this.retry = new Retry(deps.reconnect);
-  }
 
   async start(): Promise<void> {
     this.stopped = false;
@@ -41,13 +28,8 @@ export class UdpClientEndpoint implements Endpoint {
     if (socket) await closeUdp(socket);
   }
 
-  report(): EndpointReport {
-    const up = this.socket !== undefined;
-    return {
-      name: this.name, kind: this.kind, up, peers: up ? 1 : 0,
-      ...(!up && this.lastError !== undefined ? { error: this.lastError } : {}),
-      counters: this.stats.snapshot(),
-    };
+  protected link(): { up: boolean; peers: number } {
+    return { up: this.socket !== undefined, peers: this.socket !== undefined ? 1 : 0 };
   }
 
   /** The local port datagrams leave from. */

@@ -3,8 +3,7 @@
 // been silent for a while is forgotten (a ground station restarted on a new port).
 
 import type dgram from 'node:dgram';
-import { LinkStats } from '../link-stats';
-import { errorText, PeerInput, Retry, type Endpoint, type EndpointConfig, type EndpointDeps, type EndpointReport } from './endpoint';
+import { EndpointBase, type EndpointConfig, type EndpointDeps, errorText, PeerInput } from './endpoint';
 import { bindUdp, closeUdp, sendDatagram } from './udp-socket';
 
 /** Ground stations and autopilots send a heartbeat every second; 30 s of silence means gone. */
@@ -17,25 +16,19 @@ interface UdpPeer {
   lastHeardMs: number;
 }
 
-export class UdpServerEndpoint implements Endpoint {
+export class UdpServerEndpoint extends EndpointBase<EndpointConfig & { port: number }> {
   readonly kind = 'udp-server' as const;
-  readonly name: string;
-  readonly stats = new LinkStats();
   private socket: dgram.Socket | undefined;
   private readonly peers = new Map<string, UdpPeer>();
   private last: UdpPeer | undefined;
-  private readonly retry: Retry;
   private sweeper: NodeJS.Timeout | undefined;
-  private stopped = false;
-  private lastError: string | undefined;
 
   constructor(
-    private readonly config: EndpointConfig & { port: number },
-    private readonly deps: EndpointDeps,
+    config: EndpointConfig & { port: number },
+    deps: EndpointDeps,
     private readonly peerIdleMs = UDP_PEER_IDLE_MS,
   ) {
-    this.name = config.name;
-    this.retry = new Retry(deps.reconnect);
+    super(config, deps);
   }
 
   async start(): Promise<void> {
@@ -57,12 +50,8 @@ export class UdpServerEndpoint implements Endpoint {
     if (socket) await closeUdp(socket);
   }
 
-  report(): EndpointReport {
-    return {
-      name: this.name, kind: this.kind, up: this.socket !== undefined, peers: this.peers.size,
-      ...(this.socket === undefined && this.lastError !== undefined ? { error: this.lastError } : {}),
-      counters: this.stats.snapshot(),
-    };
+  protected link(): { up: boolean; peers: number } {
+    return { up: this.socket !== undefined, peers: this.peers.size };
   }
 
   /** The port actually bound (differs from the configured one when that was 0). */
