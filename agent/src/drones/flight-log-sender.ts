@@ -7,7 +7,7 @@ import type { Level } from 'level';
 import type { Logger } from 'pino';
 import type { Clock } from '../cameras/types';
 import type { OutboxAlsoPut } from '../hub-link/outbox';
-import { Waker } from '../util/waker';
+import { ComponentLoop } from '../util/waker';
 import type { ClosedFlight, FlightSink } from './tlog-recorder';
 
 /** What the sender needs of the agent's Outbox. */
@@ -47,9 +47,7 @@ type Sub = ReturnType<Level<string, unknown>['sublevel']>;
  * restart. A flight finished while the hub is away is queued at once and waits in the outbox.
  */
 export class FlightLogSender implements FlightSink {
-  private abort = new AbortController();
-  private loop: Promise<void> | undefined;
-  private readonly waker = new Waker();
+  private readonly loop = new ComponentLoop((signal) => this.run(signal));
   private readonly chunkBytes: number;
 
   private constructor(private readonly deps: FlightLogSenderDeps, private readonly store: Sub, private readonly flights: Map<string, FlightLogProgress>) {
@@ -68,17 +66,13 @@ export class FlightLogSender implements FlightSink {
   }
 
   start(): void {
-    if (this.loop) return;
-    this.abort = new AbortController();
-    this.loop = this.run(this.abort.signal);
+    if (this.loop.running) return;
+    this.loop.start();
   }
 
   /** Resolves once the loop has ended; a chunk being queued is finished first. */
   async stop(): Promise<void> {
-    this.abort.abort();
-    this.waker.wake();
-    await this.loop;
-    this.loop = undefined;
+    await this.loop.stop();
   }
 
   progress(flightId: string): FlightLogProgress | undefined {
@@ -92,7 +86,7 @@ export class FlightLogSender implements FlightSink {
     await this.store.put(p.flightId, p);
     this.flights.set(p.flightId, p);
     this.deps.log.info({ flightId: p.flightId, vehicle: p.vehicleKey, path: p.path }, 'flight log queued for the hub');
-    this.waker.wake();
+    this.loop.wake();
   }
 
   isPending(flightId: string): boolean {
@@ -121,7 +115,7 @@ export class FlightLogSender implements FlightSink {
       } catch (err) {
         this.deps.log.error({ err }, 'could not queue flight logs; retrying');
       }
-      await this.waker.sleep(this.deps.settings?.retryMs ?? 30_000, signal);
+      await this.loop.sleep(this.deps.settings?.retryMs ?? 30_000, signal);
     }
   }
 

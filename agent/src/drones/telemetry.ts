@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { decodeMessage, MSG_ID, type DecodedMessage } from '@sargs/shared/mavlink/messages';
 import type { VehicleList, VehicleTelemetry } from '@sargs/shared/protocol/drones';
 import type { Clock } from '../cameras/types';
-import { IDLE_SLEEP_MS, Waker } from '../util/waker';
+import { ComponentLoop, IDLE_SLEEP_MS } from '../util/waker';
 import type { ReceivedFrame } from './frame-consumer';
 import type { Vehicle, VehicleFrameConsumer } from './vehicles';
 
@@ -53,32 +53,26 @@ export class TelemetryDecimator implements VehicleFrameConsumer {
   private readonly latest = new Map<string, Latest>();
   private settings: Required<TelemetrySettings>;
   private dirty = false;
-  private abort = new AbortController();
-  private loop: Promise<void> | undefined;
-  private readonly waker = new Waker();
+  private readonly loop = new ComponentLoop((signal) => this.run(signal));
 
   constructor(private readonly deps: TelemetryDeps) {
     this.settings = { intervalMs: deps.settings?.intervalMs ?? 500 };
   }
 
   start(): void {
-    if (this.loop) return;
+    if (this.loop.running) return;
     this.deps.vehicles.on('change', this.markChanged);
-    this.abort = new AbortController();
-    this.loop = this.run(this.abort.signal);
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.abort.abort();
-    this.waker.wake();
-    await this.loop;
-    this.loop = undefined;
+    await this.loop.stop();
     this.deps.vehicles.off('change', this.markChanged);
   }
 
   reload(settings: TelemetrySettings): void {
     this.settings = { intervalMs: settings.intervalMs ?? 500 };
-    this.waker.wake();
+    this.loop.wake();
   }
 
   private idle = false;
@@ -86,7 +80,7 @@ export class TelemetryDecimator implements VehicleFrameConsumer {
   /** A vehicle's state changed (link, arming, mode, conflict): include it in the next message. */
   readonly markChanged = (): void => {
     this.dirty = true;
-    if (this.idle) this.waker.wake();
+    if (this.idle) this.loop.wake();
   };
 
   handleVehicleFrame(frame: ReceivedFrame, vehicle: Vehicle | undefined): void {
@@ -140,7 +134,7 @@ export class TelemetryDecimator implements VehicleFrameConsumer {
     while (!signal.aborted) {
       this.tick();
       this.idle = this.deps.vehicles.vehicles().length === 0 && !this.dirty;
-      await this.waker.sleep(this.idle ? IDLE_SLEEP_MS : this.settings.intervalMs, signal);
+      await this.loop.sleep(this.idle ? IDLE_SLEEP_MS : this.settings.intervalMs, signal);
     }
   }
 

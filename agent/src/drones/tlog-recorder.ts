@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../cameras/types';
-import { IDLE_SLEEP_MS, Waker } from '../util/waker';
+import { ComponentLoop, IDLE_SLEEP_MS } from '../util/waker';
 import type { ReceivedFrame } from './frame-consumer';
 import { PreArmBuffer } from './pre-arm-buffer';
 import { TlogBudget } from './tlog-budget';
@@ -79,9 +79,7 @@ export class TlogRecorder implements VehicleFrameConsumer {
   /** Paths of files open or being closed, so a new file never takes one's name. */
   private readonly inUse = new Set<string>();
   private openFlights = 0;
-  private abort = new AbortController();
-  private loop: Promise<void> | undefined;
-  private readonly waker = new Waker();
+  private readonly loop = new ComponentLoop((signal) => this.run(signal));
   private sweeping: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: TlogRecorderDeps) {
@@ -91,7 +89,7 @@ export class TlogRecorder implements VehicleFrameConsumer {
 
   /** Reads the folder (recovering files a crash left open, handing unsent flights on), then starts the loop. */
   async start(): Promise<void> {
-    if (this.loop) return;
+    if (this.loop.running) return;
     await mkdir(this.settings.tlogDir, { recursive: true });
     for (const f of await this.budget.scan()) {
       const { flightId, vehicleKey, startedMs } = f.name;
@@ -101,16 +99,12 @@ export class TlogRecorder implements VehicleFrameConsumer {
         startedAt: new Date(startedMs).toISOString(), endedAt: new Date(f.closedMs).toISOString(),
       });
     }
-    this.abort = new AbortController();
-    this.loop = this.run(this.abort.signal);
+    this.loop.start();
   }
 
   /** Ends the loop and closes every file; open flights are closed and handed on as they are. */
   async stop(): Promise<void> {
-    this.abort.abort();
-    this.waker.wake();
-    await this.loop;
-    this.loop = undefined;
+    await this.loop.stop();
     const now = this.deps.clock.now();
     for (const src of this.sources.values()) {
       if (src.flight) this.closeFlight(src, now, 'agent stopping');
@@ -123,7 +117,7 @@ export class TlogRecorder implements VehicleFrameConsumer {
   reload(settings: TlogRecorderSettings): void {
     if (settings.tlogDir !== this.settings.tlogDir) this.deps.log.warn({ tlogDir: settings.tlogDir }, 'a new tlog folder is used after a restart');
     this.settings = normalise({ ...settings, tlogDir: this.settings.tlogDir });
-    this.waker.wake();
+    this.loop.wake();
   }
 
   /** Resolves once every file being closed is closed and handed on. */
@@ -186,7 +180,7 @@ export class TlogRecorder implements VehicleFrameConsumer {
   private async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       await this.tick();
-      await this.waker.sleep(this.sources.size === 0 ? IDLE_SLEEP_MS : this.settings.flushIntervalMs, signal);
+      await this.loop.sleep(this.sources.size === 0 ? IDLE_SLEEP_MS : this.settings.flushIntervalMs, signal);
     }
   }
 
@@ -196,7 +190,7 @@ export class TlogRecorder implements VehicleFrameConsumer {
       src = { preArm: new PreArmBuffer() };
       const wasIdle = this.sources.size === 0;
       this.sources.set(key, src);
-      if (wasIdle) this.waker.wake();
+      if (wasIdle) this.loop.wake();
     }
     return src;
   }

@@ -5,7 +5,7 @@ import {
 } from '@sargs/shared/mavlink/messages';
 import type { VehicleConflictEvent, VehicleLinkEvent } from '@sargs/shared/protocol/drones';
 import type { Clock } from '../cameras/types';
-import { IDLE_SLEEP_MS, Waker } from '../util/waker';
+import { ComponentLoop, IDLE_SLEEP_MS } from '../util/waker';
 import type { FrameConsumer, ReceivedFrame } from './frame-consumer';
 import { SequenceTracker } from './sequence-tracker';
 
@@ -83,9 +83,7 @@ export class VehicleTracker extends EventEmitter<VehicleTrackerEvents> implement
   private readonly bySystem = new Map<number, Tracked[]>();
   private settings: Required<VehicleTrackerSettings>;
   private readonly consumers: VehicleFrameConsumer[];
-  private abort = new AbortController();
-  private loop: Promise<void> | undefined;
-  private readonly waker = new Waker();
+  private readonly loop = new ComponentLoop((signal) => this.run(signal));
 
   constructor(private readonly deps: VehicleTrackerDeps) {
     super();
@@ -96,21 +94,17 @@ export class VehicleTracker extends EventEmitter<VehicleTrackerEvents> implement
   addConsumer(consumer: VehicleFrameConsumer): void { this.consumers.push(consumer); }
 
   start(): void {
-    if (this.loop) return;
-    this.abort = new AbortController();
-    this.loop = this.run(this.abort.signal);
+    if (this.loop.running) return;
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.abort.abort();
-    this.waker.wake();
-    await this.loop;
-    this.loop = undefined;
+    await this.loop.stop();
   }
 
   reload(settings: VehicleTrackerSettings): void {
     this.settings = normalise(settings);
-    this.waker.wake();
+    this.loop.wake();
   }
 
   vehicles(): Vehicle[] {
@@ -151,7 +145,7 @@ export class VehicleTracker extends EventEmitter<VehicleTrackerEvents> implement
   private async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       this.checkLinks();
-      await this.waker.sleep(this.bySystem.size === 0 ? IDLE_SLEEP_MS : this.settings.checkIntervalMs, signal);
+      await this.loop.sleep(this.bySystem.size === 0 ? IDLE_SLEEP_MS : this.settings.checkIntervalMs, signal);
     }
   }
 
@@ -197,7 +191,7 @@ export class VehicleTracker extends EventEmitter<VehicleTrackerEvents> implement
     list.push(v);
     const wasIdle = this.bySystem.size === 0;
     this.bySystem.set(hb.sysid, list);
-    if (wasIdle) this.waker.wake();
+    if (wasIdle) this.loop.wake();
     this.deps.log.info({ vehicle: key, autopilot: v.autopilotName, type: v.typeName, endpoint: frame.endpoint }, 'vehicle seen');
     return v;
   }

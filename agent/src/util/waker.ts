@@ -35,3 +35,35 @@ export class Waker {
     this.wakeFn?.();
   }
 }
+
+/**
+ * The one loop of a long-running component (DESIGN §2): start() runs it once, stop() aborts
+ * it, wakes it and resolves when it has really ended; between steps the loop sleeps here.
+ */
+export class ComponentLoop {
+  private readonly waker = new Waker();
+  private abort = new AbortController();
+  private loop: Promise<void> | undefined;
+
+  constructor(private readonly run: (signal: AbortSignal) => Promise<void>) {}
+
+  get running(): boolean { return this.loop !== undefined; }
+
+  start(): void {
+    if (this.loop) return;
+    this.abort = new AbortController();
+    this.loop = this.run(this.abort.signal);
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    this.waker.wake();
+    await this.loop;
+    this.loop = undefined;
+  }
+
+  /** Ends the current sleep early: work arrived or settings changed. */
+  wake(): void { this.waker.wake(); }
+
+  sleep(ms: number, signal: AbortSignal): Promise<void> { return this.waker.sleep(ms, signal); }
+}
