@@ -4,7 +4,7 @@ import {
 import type { Level } from 'level';
 import type { Logger } from 'pino';
 import type { Clock } from '../cameras/types';
-import { Waker } from '../util/waker';
+import { ComponentLoop } from '../util/waker';
 import type { DmxOutput } from './dmx-output';
 import { LightingStore } from './lighting-store';
 import { OutputSet, type MakeOutput } from './output-set';
@@ -51,9 +51,7 @@ export class LightingController {
   private readonly pendingCause = new Map<string, { cause: LightingSwitched['cause']; by: string }>();
   private nextWake: number | null = null;
   private running = false;
-  private abort = new AbortController();
-  private loop: Promise<void> | undefined;
-  private readonly waker = new Waker();
+  private readonly loop = new ComponentLoop((signal) => this.run(signal));
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -94,20 +92,16 @@ export class LightingController {
 
   /** Opens the interfaces and starts switching. */
   start(): void {
-    if (this.loop) return;
+    if (this.loop.running) return;
     this.running = true;
     this.reconcileOutputs().catch((err: unknown) => this.deps.log.error({ err }, 'lighting: opening interfaces failed'));
-    this.abort = new AbortController();
-    this.loop = this.run(this.abort.signal);
+    this.loop.start();
   }
 
   /** Resolves when the loop has ended and every interface is closed. */
   async stop(): Promise<void> {
     this.running = false;
-    this.abort.abort();
-    this.waker.wake();
-    await this.loop;
-    this.loop = undefined;
+    await this.loop.stop();
     await this.serial(() => this.outputs.stopAll());
   }
 
@@ -143,7 +137,7 @@ export class LightingController {
       this.deps.log.info({ by, outputs: check.setup.outputs.length, fixtures: check.setup.fixtures.length, scenes: check.setup.scenes.length }, 'lighting setup changed');
     });
     if (this.running) await this.reconcileOutputs();
-    this.waker.wake();
+    this.loop.wake();
     return this.state();
   }
 
@@ -154,7 +148,7 @@ export class LightingController {
       this.overrides = { ...this.overrides, [scene]: { state, until: iso(this.deps.clock.now() + minutes * 60_000), by } };
       await this.store.putOverrides(this.overrides);
     });
-    this.waker.wake();
+    this.loop.wake();
     return this.state();
   }
 
@@ -168,7 +162,7 @@ export class LightingController {
       this.pendingCause.set(scene, { cause: 'resumed', by });
       await this.store.putOverrides(this.overrides);
     });
-    this.waker.wake();
+    this.loop.wake();
     return this.state();
   }
 
@@ -191,7 +185,7 @@ export class LightingController {
         this.deps.log.error({ err }, 'lighting step failed');
       }
       const wait = this.nextWake === null ? MAX_WAIT_MS : Math.min(MAX_WAIT_MS, Math.max(MIN_WAIT_MS, this.nextWake - this.deps.clock.now()));
-      await this.waker.sleep(wait, signal);
+      await this.loop.sleep(wait, signal);
     }
   }
 

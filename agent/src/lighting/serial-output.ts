@@ -1,5 +1,5 @@
 import { backoffDelay, type LightingOutput } from '@sargs/shared';
-import { Waker } from '../util/waker';
+import { ComponentLoop } from '../util/waker';
 import { adoptSerialDriver, type DriverSerialPort, type SerialDriverName } from './dmx-drivers';
 import { DmxOutput, type OutputDeps } from './dmx-output';
 
@@ -34,9 +34,7 @@ function problemText(err: unknown, path: string): string {
 export class SerialOutput extends DmxOutput {
   /** Byte 0 is the driver's slot for the start code; 1–512 are the channels. */
   private readonly universe = Buffer.alloc(513);
-  private abort = new AbortController();
-  private loop: Promise<void> | undefined;
-  private readonly waker = new Waker();
+  private readonly loop = new ComponentLoop((signal) => this.run(signal));
   private closeNow: (() => void) | undefined;
   /** Times the port was tried and opened; tests watch them grow while the device is away and after it returns. */
   attempts = 0;
@@ -47,17 +45,14 @@ export class SerialOutput extends DmxOutput {
   }
 
   start(): void {
-    if (this.loop) return;
-    this.abort = new AbortController();
-    this.loop = this.run(this.abort.signal);
+    if (this.loop.running) return;
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.abort.abort();
-    this.waker.wake();
+    const stopping = this.loop.stop();
     this.closeNow?.();
-    await this.loop;
-    this.loop = undefined;
+    await stopping;
   }
 
   protected send(changed: Record<number, number>): void {
@@ -71,7 +66,7 @@ export class SerialOutput extends DmxOutput {
       if (signal.aborted) break;
       if (problem.opened) failures = 0;
       this.setStatus('down', problem.text);
-      await this.waker.sleep(backoffDelay(failures++, this.reconnect), signal);
+      await this.loop.sleep(backoffDelay(failures++, this.reconnect), signal);
     }
   }
 
