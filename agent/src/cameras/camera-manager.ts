@@ -4,7 +4,7 @@ import type { CameraHealth, CameraInfo, CameraList, RequestResult } from '@sargs
 import type { Level } from 'level';
 import type { Logger } from 'pino';
 import { RequestError } from '../hub-link/request-router';
-import { CameraRuntime, type Prober } from './camera-runtime';
+import { CameraRuntime } from './camera-runtime';
 import { CameraStore } from './camera-store';
 import { decryptSecret, ensureKeyFile, loadCredentialsKey, CREDENTIALS_KEY_ENV } from './credentials';
 import { discoverCameras } from './discovery';
@@ -12,6 +12,7 @@ import { nodeDiskSpace, type DiskSpace } from './disk-space';
 import { DEFAULT_HEALTH, type HealthSettings } from './health';
 import { LegalHolds } from './legal-holds';
 import { addCamera, type AddCameraInput } from './onboarding';
+import type { ProbeOptions, ProbeResult } from './onvif-client';
 import { reconcile } from './reconcile';
 import { Recorder, type RecorderTuning } from './recorder';
 import { RetentionSweeper, type RetentionPolicy } from './retention';
@@ -39,7 +40,8 @@ export interface CameraManagerDeps {
   /** Lossy: the live camera list for the hub. */
   sendLive: (list: CameraList) => void;
   recorderTuning?: Partial<RecorderTuning>;
-  prober?: Prober;
+  /** Stands in for the ONVIF probe, at onboarding and in the periodic checks. */
+  prober?: (opts: ProbeOptions) => Promise<ProbeResult>;
   diskSpace?: DiskSpace;
   env?: NodeJS.ProcessEnv;
 }

@@ -2,11 +2,12 @@ import type { CameraHealth } from '@sargs/shared';
 import type { Logger } from 'pino';
 import { CameraError } from './camera-errors';
 import { HealthTracker, type HealthSettings, type ProbeView } from './health';
-import { probeCamera, type ProbeOptions, type ProbeResult } from './onvif-client';
+import { checkCamera, type CameraCheck, type ProbeOptions } from './onvif-client';
 import type { Recorder } from './recorder';
 import type { CameraRecord, Clock } from './types';
 
-export type Prober = (opts: ProbeOptions) => Promise<ProbeResult>;
+/** The periodic check; tests put a fake in its place. */
+export type Prober = (opts: ProbeOptions) => Promise<CameraCheck>;
 
 /**
  * One camera while the agent runs it: its recorder, its health, and a periodic ONVIF
@@ -22,6 +23,8 @@ export class CameraRuntime {
   /** When the assessment could next change with no new input (a stall, the start grace ending). */
   private deadline: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Whether frames were arriving at the last assessment. */
+  private flowing = false;
 
   constructor(
     public record: CameraRecord,
@@ -40,8 +43,10 @@ export class CameraRuntime {
     // Health is assessed when something happens, not on a tick: a gateway with few cameras
     // spent a third of the agent's CPU waking up to find nothing changed. A stall is the
     // absence of an event, so a deadline timer stands in for it, pushed back by every frame.
+    // While frames flow a new one changes nothing: the deadline, set from the last frame, looks
+    // again when it fires. Only a frame after silence needs an assessment at once.
     recorder.on('state', () => this.assess());
-    recorder.on('progress', () => this.assess());
+    recorder.on('progress', () => { if (!this.flowing) this.assess(); });
     this.assess();
   }
 
@@ -53,6 +58,7 @@ export class CameraRuntime {
     const r = this.recorder;
     const view = { state: r.state, ...(r.failure ? { failure: r.failure } : {}), ...(r.lastFrameAt !== undefined ? { lastFrameAt: r.lastFrameAt } : {}) };
     const changed = this.tracker.evaluate(view, this.probe, this.deps.diskLow());
+    this.flowing = r.state === 'recording' && r.lastFrameAt !== undefined && this.deps.clock.now() - r.lastFrameAt <= this.deps.health.stallMs;
     this.armDeadline();
     if (!changed) return;
     this.deps.onChange(changed);
@@ -73,7 +79,9 @@ export class CameraRuntime {
     if (last !== undefined && now - last <= stallMs) at = last + stallMs + 1;
     else if (now - this.startedAt < startGraceMs) at = this.startedAt + startGraceMs + 1;
     clearTimeout(this.deadline);
-    this.deadline = at === undefined ? undefined : setTimeout(() => this.assess(), Math.max(0, at - now));
+    // The verdict waits one turn of the event loop: after a stall of the loop itself, progress
+    // already waiting in a pipe is read before a healthy camera could be called stalled.
+    this.deadline = at === undefined ? undefined : setTimeout(() => setImmediate(() => this.assess()), Math.max(0, at - now));
   }
 
   /**
@@ -88,7 +96,7 @@ export class CameraRuntime {
     this.probing = true;
     this.lastProbeAt = t;
     try {
-      const result = await (this.deps.prober ?? probeCamera)({
+      const result = await (this.deps.prober ?? checkCamera)({
         url: this.record.deviceUrl, username: this.record.username, password: this.password(), timeoutMs: 3000, clock: this.deps.clock,
       });
       this.probe = { ok: true, clockOffsetMs: result.clockOffsetMs };

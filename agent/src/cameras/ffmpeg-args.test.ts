@@ -29,9 +29,9 @@ describe('ffmpeg arguments', () => {
     expect(args[args.length - 1]).toBe('/rec/cam1/%Y-%m-%d/%Y%m%dT%H%M%SZ.mp4');
   });
 
-  it('reports progress twice a second and lists finished segments on stdout, with a 5 s socket timeout', () => {
+  it('reports progress once a second and lists finished segments on stdout, with a 5 s socket timeout', () => {
     expect(after(args, '-progress')).toBe('pipe:1');
-    expect(after(args, '-stats_period')).toBe('0.5');
+    expect(after(args, '-stats_period')).toBe('1');
     expect(after(args, '-segment_list')).toBe('pipe:1');
     expect(after(args, '-segment_list_type')).toBe('csv');
     expect(after(args, '-timeout')).toBe('5000000');
@@ -78,6 +78,23 @@ describe('ffmpeg output', () => {
       { kind: 'segment', segment: { name: '20260102T030405Z.mp4', start: 0, end: 3.96 } },
       { kind: 'progress', report: { frames: 55, outTimeUs: undefined, ended: true } },
     ]);
+  });
+
+  it('reads raw stdout chunks, whether a block arrives whole, split mid-line or several at once', () => {
+    const block = (n: number) => `frame=${n}\nfps=25.00\nstream_0_0_q=-1.0\nbitrate=N/A\ntotal_size=N/A\nout_time_us=${n * 40_000}\nout_time_ms=${n * 40_000}\nout_time=00:00:01.000000\ndup_frames=0\ndrop_frames=0\nspeed=1x\nprogress=continue\n`;
+    const p = new StdoutParser();
+    const whole = block(25);
+    expect(p.push(whole)).toEqual([{ kind: 'progress', report: { frames: 25, outTimeUs: 1_000_000, ended: false } }]);
+    const two = block(50) + '20260102T030405Z.mp4,0.000000,60.000000\n' + block(75);
+    const cut = two.indexOf('out_time_us=') + 5;
+    expect(p.push(two.slice(0, cut))).toEqual([]);
+    expect(p.push(two.slice(cut, -3))).toEqual([
+      { kind: 'progress', report: { frames: 50, outTimeUs: 2_000_000, ended: false } },
+      { kind: 'segment', segment: { name: '20260102T030405Z.mp4', start: 0, end: 60 } },
+    ]);
+    expect(p.push(two.slice(-3))).toEqual([{ kind: 'progress', report: { frames: 75, outTimeUs: 3_000_000, ended: false } }]);
+    // A block without a frame count (ffmpeg before the first packet) reports no frames rather than the previous block's.
+    expect(p.push('out_time_us=N/A\nprogress=continue\n')).toEqual([{ kind: 'progress', report: { frames: 0, outTimeUs: undefined, ended: false } }]);
   });
 
   it('classifies exits by what ffmpeg said last', () => {

@@ -7,7 +7,7 @@ export interface FfmpegArgsOptions {
   segmentSeconds: number;
   /** Socket I/O timeout for connecting and reading (the RTSP `timeout` option). */
   ioTimeoutSeconds?: number;
-  /** How often ffmpeg reports progress; health needs it well under its 1.5 s stall limit. */
+  /** How often ffmpeg reports progress (default 1 s); health's stall limit must leave room for a late report. */
   statsPeriodSeconds?: number;
 }
 
@@ -37,7 +37,7 @@ export function recorderCommand(o: FfmpegArgsOptions): RecorderCommand {
   return {
     inputOptions: [
       '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'warning',
-      '-progress', 'pipe:1', '-stats_period', seconds(o.statsPeriodSeconds ?? 0.5),
+      '-progress', 'pipe:1', '-stats_period', seconds(o.statsPeriodSeconds ?? 1),
       '-rtsp_transport', 'tcp', '-timeout', String(Math.round((o.ioTimeoutSeconds ?? 5) * 1e6)),
     ],
     input: o.url,

@@ -18,29 +18,56 @@ export type StdoutItem = { kind: 'progress'; report: ProgressReport } | { kind: 
 
 const SEGMENT_RE = /^"?([^",]+\.mp4)"?,(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)$/;
 
-/** Turns stdout lines into items; a progress block ends with its `progress=` line. */
+/**
+ * Turns ffmpeg's stdout into items; a progress block ends with its `progress=` line.
+ * Fed raw chunks (`push`), not lines: ffmpeg writes each block and each segment line with
+ * one write, so a chunk is nearly always whole lines, and splitting it here costs far less
+ * than a line reader's stream machinery on a gateway that hears from every camera each second.
+ * Only the two fields health and timing need are kept.
+ */
 export class StdoutParser {
-  private fields = new Map<string, string>();
+  private frames: number | undefined;
+  private outTimeUs: number | undefined;
+  /** An unfinished last line, carried to the next chunk. */
+  private partial = '';
+
+  push(chunk: string): StdoutItem[] {
+    const text = this.partial + chunk;
+    const lines = text.split('\n');
+    this.partial = lines.pop() ?? '';
+    // A runaway line without newlines is not ffmpeg output worth keeping.
+    if (this.partial.length > 4096) this.partial = '';
+    const items: StdoutItem[] = [];
+    for (const l of lines) {
+      const item = this.line(l);
+      if (item) items.push(item);
+    }
+    return items;
+  }
 
   line(raw: string): StdoutItem | undefined {
     const line = raw.trim();
-    const seg = SEGMENT_RE.exec(line);
-    if (seg) return { kind: 'segment', segment: { name: seg[1]!, start: Number(seg[2]), end: Number(seg[3]) } };
     const eq = line.indexOf('=');
-    if (eq <= 0) return undefined;
-    const key = line.slice(0, eq);
-    const value = line.slice(eq + 1);
-    if (key !== 'progress') {
-      this.fields.set(key, value);
-      return undefined;
+    const key = eq > 0 ? line.slice(0, eq) : '';
+    if (key === 'frame') this.frames = Number(line.slice(eq + 1));
+    else if (key === 'out_time_us') this.outTimeUs = Number(line.slice(eq + 1));
+    else if (key === 'progress') {
+      const frames = this.frames, outTime = this.outTimeUs;
+      this.frames = undefined;
+      this.outTimeUs = undefined;
+      return {
+        kind: 'progress',
+        report: {
+          frames: frames !== undefined && Number.isFinite(frames) ? frames : 0,
+          outTimeUs: outTime !== undefined && Number.isFinite(outTime) && outTime >= 0 ? outTime : undefined,
+          ended: line.slice(eq + 1) === 'end',
+        },
+      };
+    } else if (line.includes('.mp4')) {
+      const seg = SEGMENT_RE.exec(line);
+      if (seg) return { kind: 'segment', segment: { name: seg[1]!, start: Number(seg[2]), end: Number(seg[3]) } };
     }
-    const frames = Number(this.fields.get('frame'));
-    const outTime = Number(this.fields.get('out_time_us'));
-    this.fields = new Map();
-    return {
-      kind: 'progress',
-      report: { frames: Number.isFinite(frames) ? frames : 0, outTimeUs: Number.isFinite(outTime) && outTime >= 0 ? outTime : undefined, ended: value === 'end' },
-    };
+    return undefined;
   }
 }
 

@@ -1,6 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { createInterface } from 'node:readline';
 import ffmpeg from 'fluent-ffmpeg';
 import type { Logger } from 'pino';
 import type { RecorderCommand } from './ffmpeg-args';
@@ -64,11 +63,16 @@ export class FfmpegProcess extends EventEmitter<{ progress: [ProgressReport]; se
     const proc = (this.command as unknown as { ffmpegProc?: ChildProcess }).ffmpegProc;
     if (!proc?.stdout) return;
     this.proc = proc;
+    // fluent-ffmpeg keeps its own copy of every stdout line for its 'end' callback; nothing
+    // here reads it, and splitting each progress block a second time cost as much as parsing it.
+    proc.stdout.removeAllListeners('data');
     const parser = new StdoutParser();
-    createInterface({ input: proc.stdout }).on('line', (line) => {
-      const item = parser.line(line);
-      if (item?.kind === 'progress') this.emit('progress', item.report);
-      else if (item?.kind === 'segment') this.emit('segment', item.segment);
+    proc.stdout.setEncoding('latin1');
+    proc.stdout.on('data', (chunk: string) => {
+      for (const item of parser.push(chunk)) {
+        if (item.kind === 'progress') this.emit('progress', item.report);
+        else this.emit('segment', item.segment);
+      }
     });
     proc.stdin?.on('error', () => undefined);
     // stop() came while fluent-ffmpeg was still checking ffmpeg's capabilities.

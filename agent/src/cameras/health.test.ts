@@ -45,13 +45,15 @@ describe('health tracker', () => {
     t.evaluate({ state: 'recording', lastFrameAt: now }, ok, false);
     now += 500;
     t.evaluate({ state: 'recording', lastFrameAt: now }, ok, false);
-    now += 2000;
-    t.evaluate({ state: 'recording', lastFrameAt: now - 2000 }, ok, false);
+    const lastFrame = now;
+    now += DEFAULT_HEALTH.stallMs + 500;
+    t.evaluate({ state: 'recording', lastFrameAt: lastFrame }, ok, false);
+    const stalledAt = now;
     now += 250;
-    t.evaluate({ state: 'recording', lastFrameAt: now - 2250 }, ok, false);
+    t.evaluate({ state: 'recording', lastFrameAt: lastFrame }, ok, false);
     expect(changes).toEqual([
       `online/null@${new Date(1_000_000).toISOString()}`,
-      `offline/stalled@${new Date(1_002_500).toISOString()}`,
+      `offline/stalled@${new Date(stalledAt).toISOString()}`,
     ]);
   });
 });

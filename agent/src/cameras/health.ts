@@ -17,7 +17,11 @@ export type ProbeView =
   | { ok: false; failure: 'unreachable' | 'unauthorized' | 'clock-skew' | 'protocol'; detail?: string };
 
 export interface HealthSettings {
-  /** No frame for this long while recording → offline, stalled. Progress arrives every ~0.5 s. */
+  /**
+   * No frame for this long while recording → offline, stalled. Progress arrives about once a
+   * second, so a stall is seen 1.2–2.2 s after the last frame, and a report may be 1.2 s late
+   * before a healthy camera is called stalled.
+   */
   stallMs: number;
   /** A recorder that has not produced a frame this long after starting → offline. */
   startGraceMs: number;
@@ -25,7 +29,7 @@ export interface HealthSettings {
   maxClockSkewMs: number;
 }
 
-export const DEFAULT_HEALTH: HealthSettings = { stallMs: 1500, startGraceMs: 10_000, maxClockSkewMs: 5000 };
+export const DEFAULT_HEALTH: HealthSettings = { stallMs: 2200, startGraceMs: 10_000, maxClockSkewMs: 5000 };
 
 export interface Assessment { state: CameraStateName; reason: CameraReason | null; detail?: string }
 

@@ -109,6 +109,28 @@ export async function probeCamera(opts: ProbeOptions): Promise<ProbeResult> {
   }
 }
 
+/** What a periodic health check learns about a camera already added. */
+export interface CameraCheck { clockOffsetMs: number }
+
+/**
+ * The periodic health check of a camera already added: is it there, is its clock right, does it
+ * still take our password. Two calls where onboarding makes six or seven, each reply parsed as
+ * XML: the full probe every minute per camera was most of a small gateway's agent CPU.
+ */
+export async function checkCamera(opts: ProbeOptions): Promise<CameraCheck> {
+  const target = parseDeviceUrl(opts.url);
+  const session = new OnvifSession(target, opts);
+  try {
+    const clockOffsetMs = await session.clockOffset();
+    if (Math.abs(clockOffsetMs) > MAX_CLOCK_SKEW_MS) throw new CameraClockSkewError(target.host, clockOffsetMs, MAX_CLOCK_SKEW_MS);
+    // Signed: a changed password shows here before the stream's next reconnect fails on it.
+    await session.deviceInformation();
+    return { clockOffsetMs };
+  } finally {
+    session.close();
+  }
+}
+
 /** Highest resolution, then frame rate, then bit rate: the main stream is what gets recorded. */
 export function bestH264Profile(profiles: ProfileSummary[]): ProfileSummary | undefined {
   return profiles.filter((p) => p.encoding === 'H264')

@@ -163,23 +163,30 @@ export class Recorder extends EventEmitter<{ state: [RecorderStateEvent]; segmen
       const now = this.clock.now();
       this.frames = p.frames;
       this.lastFrameAt = now;
+      const first = firstFrameAt === undefined;
       firstFrameAt ??= now;
       // Stream time → wall time. RTP timestamps follow the camera's clock, so the offset stays put across stalls.
       if (p.outTimeUs !== undefined) anchor = now - p.outTimeUs / 1000;
       if (this.state !== 'recording') { this.failure = undefined; this.setState({ state: 'recording' }); }
       this.emit('progress', { frames: p.frames, lastFrameAt: now });
+      // The first frame moves the watchdog from the start-up limit to the stall limit.
+      if (first) armWatchdog();
     });
     ff.on('segment', (line: SegmentLine) => {
       const at = anchor;
       this.segmentWork = this.segmentWork.then(() => this.finishSegment(line, at)).catch((err: unknown) => this.log.error({ err, name: line.name }, 'could not index a segment'));
     });
-    // A timer that every frame pushes back, rather than a tick: it fires only when video stops.
+    // A deadline, not a tick: it is set for the last frame plus the limit and, when it fires
+    // and frames came meanwhile, set again from the newest one. Frames themselves touch no timer.
     let watchdog: NodeJS.Timeout | undefined;
+    const silence = () => firstFrameAt === undefined
+      ? { since: startedAt, limit: this.tuning.firstFrameTimeoutMs }
+      : { since: this.lastFrameAt ?? startedAt, limit: this.tuning.stallTimeoutMs };
     const armWatchdog = (): void => {
       clearTimeout(watchdog);
-      const since = firstFrameAt === undefined ? startedAt : this.lastFrameAt ?? startedAt;
-      const limit = firstFrameAt === undefined ? this.tuning.firstFrameTimeoutMs : this.tuning.stallTimeoutMs;
+      const { since, limit } = silence();
       watchdog = setTimeout(() => {
+        const { since, limit } = silence();
         const silentFor = this.clock.now() - since;
         if (silentFor <= limit) return armWatchdog();
         if (!ff.running || stalled) return;
@@ -189,7 +196,6 @@ export class Recorder extends EventEmitter<{ state: [RecorderStateEvent]; segmen
         void ff.stop(Math.min(this.tuning.stopGraceMs, STALL_GRACE_MS));
       }, Math.max(0, since + limit - this.clock.now()) + 1);
     };
-    ff.on('progress', armWatchdog);
     armWatchdog();
     await Promise.race([ff.exited, woken]);
     clearTimeout(watchdog);
