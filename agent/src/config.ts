@@ -131,7 +131,7 @@ export function parseAgentConfig(raw: unknown, baseDir: string, env: NodeJS.Proc
     retention: { maxAgeHours, minFreePercent: c.retention?.minFreePercent ?? 10, ...(c.retention?.purpose ? { purpose: c.retention.purpose } : {}) },
     credentialsKeyFile: resolve(baseDir, c.credentialsKeyFile ?? resolve(dataDir, 'credentials.key')),
     probeIntervalMs: (c.health?.probeIntervalS ?? 10) * 1000,
-    stallMs: c.health?.stallMs ?? 2200,
+    stallMs: c.health?.stallMs ?? 2000,
     drones: {
       endpoints: c.drones?.endpoints ?? [], reconnect: { ...DEFAULT_RECONNECT, ...c.drones?.reconnect },
       tlogDir: resolve(baseDir, c.drones?.tlogDir ?? resolve(dataDir, 'tlogs')),

@@ -20,6 +20,7 @@ import { SegmentIndex } from './segment-index';
 import { snapshot } from './snapshot';
 import { storageReport } from './storage-report';
 import { systemClock, type CameraRecord, type Clock } from './types';
+import { WriteActivityMonitor } from './write-activity';
 
 export interface CameraSettings {
   recordingsDir: string;
@@ -67,6 +68,8 @@ export class CameraManager extends EventEmitter<{ health: [CameraHealth] }> {
   private diskLow = false;
   private livePending = false;
   private readonly clock: Clock;
+  /** One poll for every recorder's writes, rather than a wake-up per camera. */
+  private readonly activity = WriteActivityMonitor.supported ? new WriteActivityMonitor() : null;
 
   private constructor(
     private readonly deps: CameraManagerDeps,
@@ -199,7 +202,7 @@ export class CameraManager extends EventEmitter<{ health: [CameraHealth] }> {
     const log = this.deps.log.child({ cameraId: rec.id });
     const recorder = new Recorder({
       camera: this.recorderCamera(rec), segmentSeconds: this.deps.settings.segmentSeconds, root: this.deps.settings.recordingsDir,
-      index: this.index, log, clock: this.clock, ...(this.deps.recorderTuning ? { tuning: this.deps.recorderTuning } : {}),
+      index: this.index, log, clock: this.clock, activity: this.activity, ...(this.deps.recorderTuning ? { tuning: this.deps.recorderTuning } : {}),
     });
     const rt = new CameraRuntime(rec, recorder, () => decryptSecret(rec.passwordEnc, this.key), {
       clock: this.clock, log, health: { ...DEFAULT_HEALTH, ...this.deps.settings.health }, probeIntervalMs: this.deps.settings.probeIntervalMs,

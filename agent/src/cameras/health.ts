@@ -18,9 +18,9 @@ export type ProbeView =
 
 export interface HealthSettings {
   /**
-   * No frame for this long while recording → offline, stalled. Progress arrives about once a
-   * second, so a stall is seen 1.2–2.2 s after the last frame, and a report may be 1.2 s late
-   * before a healthy camera is called stalled.
+   * No sign of video for this long while recording → offline, stalled. The recorder's writes
+   * (a fragment every 0.5 s) are looked at every 0.5 s, so a stall is seen 1.5–2.5 s after the
+   * last frame, and a healthy camera may go about 1 s without a sign before it is called stalled.
    */
   stallMs: number;
   /** A recorder that has not produced a frame this long after starting → offline. */
@@ -29,7 +29,7 @@ export interface HealthSettings {
   maxClockSkewMs: number;
 }
 
-export const DEFAULT_HEALTH: HealthSettings = { stallMs: 2200, startGraceMs: 10_000, maxClockSkewMs: 5000 };
+export const DEFAULT_HEALTH: HealthSettings = { stallMs: 2000, startGraceMs: 10_000, maxClockSkewMs: 5000 };
 
 export interface Assessment { state: CameraStateName; reason: CameraReason | null; detail?: string }
 

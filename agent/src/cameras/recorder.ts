@@ -9,6 +9,7 @@ import { reconcileCamera } from './reconcile';
 import type { SegmentIndex } from './segment-index';
 import { assertCameraId, dayDirPath, dayOf, segmentNameTime, segmentPattern, segmentRelPath } from './segment-paths';
 import { systemClock, type Clock, type Segment } from './types';
+import { WriteActivityMonitor } from './write-activity';
 
 export interface RecorderCamera {
   id: string;
@@ -58,7 +59,20 @@ export interface RecorderOptions extends RecorderSettings {
   log: Logger;
   clock?: Clock;
   tuning?: Partial<RecorderTuning>;
+  /**
+   * Watches ffmpeg's writes to tell that video still arrives; shared by a site's recorders.
+   * Default: one of its own where the system supports it, else ffmpeg's progress reports.
+   */
+  activity?: WriteActivityMonitor | null;
 }
+
+/**
+ * ffmpeg's progress report period. With the write monitor, reports only anchor stream time
+ * to wall time (and count frames), so one every 15 s is plenty; without it they are the only
+ * sign of video, so one a second.
+ */
+const ANCHOR_REPORT_S = 15;
+const LIVENESS_REPORT_S = 1;
 
 /**
  * Records one camera continuously: one ffmpeg copying RTSP into fMP4 segments, every finished
@@ -84,6 +98,7 @@ export class Recorder extends EventEmitter<{ state: [RecorderStateEvent]; segmen
   /** Segment lines are handled in order, and all of them before salvage looks for unindexed files. */
   private segmentWork: Promise<void> = Promise.resolve();
   private current: FfmpegProcess | undefined;
+  private readonly activity: WriteActivityMonitor | undefined;
 
   constructor(private readonly opts: RecorderOptions) {
     super();
@@ -92,6 +107,7 @@ export class Recorder extends EventEmitter<{ state: [RecorderStateEvent]; segmen
     this.tuning = { ...DEFAULT_TUNING, ...opts.tuning };
     this.clock = opts.clock ?? systemClock;
     this.log = opts.log.child({ component: 'recorder', cameraId: opts.camera.id });
+    this.activity = opts.activity === null ? undefined : opts.activity ?? (WriteActivityMonitor.supported ? new WriteActivityMonitor() : undefined);
   }
 
   get cameraId(): string { return this.opts.camera.id; }
@@ -149,31 +165,52 @@ export class Recorder extends EventEmitter<{ state: [RecorderStateEvent]; segmen
     const options = {
       url: withCredentials(camera.streamUri, camera.username, camera.password),
       outputPattern: segmentPattern(this.opts.root, camera.id), segmentSeconds, ioTimeoutSeconds: this.tuning.ioTimeoutSeconds,
+      statsPeriodSeconds: this.activity ? ANCHOR_REPORT_S : LIVENESS_REPORT_S,
     };
     this.frames = 0;
+    /**
+     * Wall time of stream time 0, as bounded since the last segment closed. Each report (`now −
+     * out_time`) and each closed segment (`now − end`: the line comes as the next segment's first
+     * packet is written) bounds it from above, since nothing is written before it arrives; the
+     * lowest bound is nearest the truth. The first report alone is late by ffmpeg's probing, a
+     * second or more; bounds are taken afresh per segment so a drifting camera clock is followed.
+     */
     let anchor: number | undefined;
+    let lastAnchor: number | undefined;
     let firstFrameAt: number | undefined;
     let stalled = false;
     this.setState({ state: 'starting' });
     this.log.debug({ args: redactArgs(ffmpegArgs(options)) }, 'starting ffmpeg');
     const ff = new FfmpegProcess(this.tuning.ffmpegPath, recorderCommand(options), this.log);
     this.current = ff;
-    ff.on('progress', (p: ProgressReport) => {
-      if (p.frames <= this.frames) return;
-      const now = this.clock.now();
-      this.frames = p.frames;
+    let stopWatching: (() => void) | undefined;
+    /** Video arrived at `now`: a progress report with new frames, or a write seen by the monitor. */
+    const sawVideo = (now: number): void => {
       this.lastFrameAt = now;
       const first = firstFrameAt === undefined;
       firstFrameAt ??= now;
-      // Stream time → wall time. RTP timestamps follow the camera's clock, so the offset stays put across stalls.
-      if (p.outTimeUs !== undefined) anchor = now - p.outTimeUs / 1000;
       if (this.state !== 'recording') { this.failure = undefined; this.setState({ state: 'recording' }); }
-      this.emit('progress', { frames: p.frames, lastFrameAt: now });
+      this.emit('progress', { frames: this.frames, lastFrameAt: now });
       // The first frame moves the watchdog from the start-up limit to the stall limit.
       if (first) armWatchdog();
+    };
+    ff.on('progress', (p: ProgressReport) => {
+      // ffmpeg reports first once the file header is written, so from here on its writes are video.
+      if (this.activity && !stopWatching && ff.pid !== undefined) stopWatching = this.activity.watch(ff.pid, sawVideo);
+      if (p.frames <= this.frames) return;
+      const now = this.clock.now();
+      this.frames = p.frames;
+      if (p.outTimeUs !== undefined) anchor = Math.min(anchor ?? Infinity, now - p.outTimeUs / 1000);
+      sawVideo(now);
     });
     ff.on('segment', (line: SegmentLine) => {
-      const at = anchor;
+      const now = this.clock.now();
+      // A line written at exit, long after the last video (a stall, a timeout), bounds nothing.
+      const writing = this.lastFrameAt !== undefined && now - this.lastFrameAt <= 1000;
+      const bound = Math.min(anchor ?? Infinity, writing ? now - line.end * 1000 : Infinity);
+      const at = Number.isFinite(bound) ? bound : lastAnchor;
+      lastAnchor = at;
+      anchor = undefined;
       this.segmentWork = this.segmentWork.then(() => this.finishSegment(line, at)).catch((err: unknown) => this.log.error({ err, name: line.name }, 'could not index a segment'));
     });
     // A deadline, not a tick: it is set for the last frame plus the limit and, when it fires
@@ -199,6 +236,9 @@ export class Recorder extends EventEmitter<{ state: [RecorderStateEvent]; segmen
     armWatchdog();
     await Promise.race([ff.exited, woken]);
     clearTimeout(watchdog);
+    stopWatching?.();
+    // A last report while ffmpeg writes its trailer must not start a new watch.
+    stopWatching = () => undefined;
     const exit: FfmpegExit = await ff.stop(this.tuning.stopGraceMs);
     await this.segmentWork;
     await this.salvage(startedAt);
