@@ -78,7 +78,7 @@ export class Agent {
         sendLive: (list) => { link.sendLive('cameras', list); },
         settings: {
           recordingsDir: config.recordingsDir, segmentSeconds: config.segmentSeconds, credentialsKeyFile: config.credentialsKeyFile,
-          probeIntervalMs: config.probeIntervalMs, health: { stallMs: config.stallMs },
+          probeIntervalMs: config.probeIntervalMs, onlineProbeIntervalMs: config.onlineProbeIntervalMs, health: { stallMs: config.stallMs },
           retention: { maxAgeHours: config.retention.maxAgeHours, minFreePercent: config.retention.minFreePercent, ...(config.retention.purpose ? { purpose: config.retention.purpose } : {}) },
         },
         ...(opts.recorderTuning ? { recorderTuning: opts.recorderTuning } : {}),

@@ -31,6 +31,8 @@ const ConfigFile = Type.Object({
   credentialsKeyFile: Type.Optional(Type.String({ minLength: 1 })),
   health: Type.Optional(Type.Object({
     probeIntervalS: Type.Optional(Type.Number({ minimum: 1, maximum: 3600 })),
+    /** While video flows a check only watches clock drift and password changes: every 5 minutes by default. */
+    onlineProbeIntervalS: Type.Optional(Type.Number({ minimum: 1, maximum: 86_400 })),
     stallMs: Type.Optional(Type.Integer({ minimum: 500, maximum: 60_000 })),
   }, { additionalProperties: false })),
   /** MAVLink: the endpoints the agent relays between (drones/drone-config.ts); other drone settings join this object. */
@@ -63,6 +65,7 @@ export interface AgentConfig {
   retention: { maxAgeHours: number; minFreePercent: number; purpose?: string };
   credentialsKeyFile: string;
   probeIntervalMs: number;
+  onlineProbeIntervalMs: number;
   stallMs: number;
   drones: {
     endpoints: EndpointConfig[]; reconnect: ReconnectSettings;
@@ -131,6 +134,7 @@ export function parseAgentConfig(raw: unknown, baseDir: string, env: NodeJS.Proc
     retention: { maxAgeHours, minFreePercent: c.retention?.minFreePercent ?? 10, ...(c.retention?.purpose ? { purpose: c.retention.purpose } : {}) },
     credentialsKeyFile: resolve(baseDir, c.credentialsKeyFile ?? resolve(dataDir, 'credentials.key')),
     probeIntervalMs: (c.health?.probeIntervalS ?? 10) * 1000,
+    onlineProbeIntervalMs: (c.health?.onlineProbeIntervalS ?? 300) * 1000,
     stallMs: c.health?.stallMs ?? 2000,
     drones: {
       endpoints: c.drones?.endpoints ?? [], reconnect: { ...DEFAULT_RECONNECT, ...c.drones?.reconnect },

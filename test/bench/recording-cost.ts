@@ -10,7 +10,9 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ffmpegArgs, withCredentials } from '@sargs/agent/cameras/ffmpeg-args';
+import { reportPeriodSeconds } from '@sargs/agent/cameras/recorder';
 import { dayDirPath, segmentPattern } from '@sargs/agent/cameras/segment-paths';
+import { WriteActivityMonitor } from '@sargs/agent/cameras/write-activity';
 import { SimulatedCamera, type VideoFormat } from '../sim/camera/index';
 import { repoRoot, tempDir } from '../support/paths';
 import { childrenNamed, CpuMeter, machineCpu, machineLine, procMemory, treeBytes } from './proc';
@@ -31,6 +33,7 @@ const PASSWORD = 'bench-secret';
 /** The recorder's production settings (config defaults, recorder DEFAULT_TUNING). */
 const SEGMENT_SECONDS = 60;
 const IO_TIMEOUT_S = 5;
+const STATS_PERIOD_S = reportPeriodSeconds(WriteActivityMonitor.supported);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (cpuS: number, wallS: number) => (cpuS / wallS) * 100;
@@ -128,7 +131,7 @@ async function runAgentPhase(n: number, cams: SimulatedCamera[]) {
     const first = ready.cameras[0]!;
     const actual = readFileSync(`/proc/${first.ffmpegPid}/cmdline`, 'utf8').split('\0').filter(Boolean).slice(1);
     const recordingsDir = join(dir.path, 'recordings');
-    const expected = ffmpegArgs({ url: withCredentials(first.streamUri, USER, PASSWORD), outputPattern: segmentPattern(recordingsDir, first.id), segmentSeconds: SEGMENT_SECONDS, ioTimeoutSeconds: IO_TIMEOUT_S });
+    const expected = ffmpegArgs({ url: withCredentials(first.streamUri, USER, PASSWORD), outputPattern: segmentPattern(recordingsDir, first.id), segmentSeconds: SEGMENT_SECONDS, ioTimeoutSeconds: IO_TIMEOUT_S, statsPeriodSeconds: STATS_PERIOD_S });
     const sameArgs = JSON.stringify(actual) === JSON.stringify(expected);
     if (!sameArgs) console.warn(`agent ffmpeg args differ from ffmpegArgs():\n  agent: ${actual.join(' ')}\n  built: ${expected.join(' ')}`);
     await sleep(WARMUP_S * 1000);
@@ -155,7 +158,7 @@ async function runBarePhase(n: number, cams: SimulatedCamera[], ready: Recording
   try {
     for (const cam of ready.cameras.slice(0, n)) {
       for (const t of [now, now + 86_400_000]) mkdirSync(dayDirPath(dir.path, cam.id, t), { recursive: true });
-      const args = ffmpegArgs({ url: withCredentials(cam.streamUri, USER, PASSWORD), outputPattern: segmentPattern(dir.path, cam.id), segmentSeconds: SEGMENT_SECONDS, ioTimeoutSeconds: IO_TIMEOUT_S });
+      const args = ffmpegArgs({ url: withCredentials(cam.streamUri, USER, PASSWORD), outputPattern: segmentPattern(dir.path, cam.id), segmentSeconds: SEGMENT_SECONDS, ioTimeoutSeconds: IO_TIMEOUT_S, statsPeriodSeconds: STATS_PERIOD_S });
       const child = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
       let tail = '';
       child.stderr?.on('data', (d: Buffer) => { tail = (tail + d.toString()).slice(-2000); });

@@ -31,7 +31,7 @@ export class CameraRuntime {
     readonly recorder: Recorder,
     private readonly password: () => string,
     private readonly deps: {
-      clock: Clock; log: Logger; health: HealthSettings; probeIntervalMs: number; prober?: Prober;
+      clock: Clock; log: Logger; health: HealthSettings; probeIntervalMs: number; onlineProbeIntervalMs: number; prober?: Prober;
       /** Whether the recordings disk is below its floor, asked at each assessment. */
       diskLow: () => boolean;
       /** Called with each new health; the only way changes leave this object. */
@@ -86,12 +86,13 @@ export class CameraRuntime {
 
   /**
    * Probes if the interval has passed (or `now`); never two at once. While the camera is
-   * online a probe only watches for clock drift and password changes, so it runs six times
-   * less often: on a 32-camera gateway the probes were half the agent's own CPU.
+   * online a probe only watches for clock drift and password changes, so it runs far less
+   * often (every 5 minutes by default): on a small gateway the checks were most of the
+   * agent's own CPU once video liveness cost almost nothing.
    */
   async runProbe(now = false): Promise<void> {
     const t = this.deps.clock.now();
-    const interval = this.health.state === 'online' ? this.deps.probeIntervalMs * 6 : this.deps.probeIntervalMs;
+    const interval = this.health.state === 'online' ? this.deps.onlineProbeIntervalMs : this.deps.probeIntervalMs;
     if (this.probing || (!now && t - this.lastProbeAt < interval)) return;
     this.probing = true;
     this.lastProbeAt = t;

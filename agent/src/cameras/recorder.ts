@@ -71,8 +71,9 @@ export interface RecorderOptions extends RecorderSettings {
  * to wall time (and count frames), so one every 15 s is plenty; without it they are the only
  * sign of video, so one a second.
  */
-const ANCHOR_REPORT_S = 15;
-const LIVENESS_REPORT_S = 1;
+export function reportPeriodSeconds(watchingWrites: boolean): number {
+  return watchingWrites ? 15 : 1;
+}
 
 /**
  * Records one camera continuously: one ffmpeg copying RTSP into fMP4 segments, every finished
@@ -165,7 +166,7 @@ export class Recorder extends EventEmitter<{ state: [RecorderStateEvent]; segmen
     const options = {
       url: withCredentials(camera.streamUri, camera.username, camera.password),
       outputPattern: segmentPattern(this.opts.root, camera.id), segmentSeconds, ioTimeoutSeconds: this.tuning.ioTimeoutSeconds,
-      statsPeriodSeconds: this.activity ? ANCHOR_REPORT_S : LIVENESS_REPORT_S,
+      statsPeriodSeconds: reportPeriodSeconds(this.activity !== undefined),
     };
     this.frames = 0;
     /**
