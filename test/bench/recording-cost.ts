@@ -99,7 +99,7 @@ async function stopProcess(child: ChildProcess, signal: NodeJS.Signals, graceMs:
 interface Row {
   n: number; agentCpuPct: number; agentRssMb: number; agentPeakRssMb: number; agentFfmpegPct: number; bareFfmpegPct: number;
   rtspAgentPct: number; rtspBarePct: number; busyAgentPct: number; busyBarePct: number; mbitAgent: number; mbitBare: number;
-  otherAgentPct: number; otherBarePct: number; agentFfmpegSeen: number; bareFfmpegSeen: number; sameArgs: boolean; rssAtStartMb: number; heapMb: number;
+  otherAgentPct: number; otherBarePct: number; agentFfmpegSeen: number; bareFfmpegSeen: number; sameArgs: boolean; rssAtStartMb: number; heapMb: number; heapTotalMb: number; externalMb: number;
 }
 
 /**
@@ -210,10 +210,11 @@ try {
       otherAgentPct: a.w.machineCorePct - a.w.harnessPct - pct(a.agentCpuS + a.ffmpegCpuS + a.rtspCpuS, a.w.wallS),
       otherBarePct: b.w.machineCorePct - b.w.harnessPct - pct(b.ffmpegCpuS + b.rtspCpuS, b.w.wallS),
       rssAtStartMb: a.ready.memoryAtStart.rss / 2 ** 20, heapMb: a.status.memory.heapUsed / 2 ** 20,
+      heapTotalMb: a.status.memory.heapTotal / 2 ** 20, externalMb: a.status.memory.external / 2 ** 20,
     };
     rows.push(row);
     console.log(`N=${n}: agent ${row.agentCpuPct.toFixed(1)} % CPU, RSS max ${row.agentRssMb.toFixed(0)} MB (peak since start ${row.agentPeakRssMb.toFixed(0)} MB, `
-      + `${row.rssAtStartMb.toFixed(0)} MB after Agent.start with no camera, V8 heap used at the end ${row.heapMb.toFixed(0)} MB); `
+      + `${row.rssAtStartMb.toFixed(0)} MB after Agent.start with no camera, V8 heap at the end ${row.heapMb.toFixed(0)} MB used of ${row.heapTotalMb.toFixed(0)} MB, external ${row.externalMb.toFixed(0)} MB); `
       + `its ffmpegs ${row.agentFfmpegPct.toFixed(1)} % (${row.agentFfmpegSeen} pids); bare ffmpegs ${row.bareFfmpegPct.toFixed(1)} % (${row.bareFfmpegSeen} pids); `
       + `RTSP servers ${row.rtspAgentPct.toFixed(1)} / ${row.rtspBarePct.toFixed(1)} %; machine busy ${row.busyAgentPct.toFixed(0)} / ${row.busyBarePct.toFixed(0)} % of all cores, `
       + `of which neither this benchmark nor its children ${row.otherAgentPct.toFixed(0)} / ${row.otherBarePct.toFixed(0)} % of one core; `

@@ -9,7 +9,7 @@ import type { DmxOutput } from './dmx-output';
 import { LightingStore } from './lighting-store';
 import { OutputSet, type MakeOutput } from './output-set';
 import { composeFrames } from './scene-frames';
-import { evaluateSchedule } from './schedule';
+import { evaluateSchedule, type ScheduleContext } from './schedule';
 
 /** A request the controller refuses; `code` is the request error code the hub gets. */
 export class LightingError extends Error {
@@ -197,12 +197,14 @@ export class LightingController {
       this.overrides = Object.fromEntries(Object.entries(this.overrides).filter(([n]) => !expired.has(n)));
       await this.store.putOverrides(this.overrides);
     }
-    const ctx = { location: this.setup.location, timeZone: this.timeZone };
+    // Asked for only when a scene needs it: the first time-zone lookup maps ~8 MB of ICU data.
+    let ctx: ScheduleContext | undefined;
     const on = new Set<string>();
     const views: LightingSceneView[] = [];
     const wakes: number[] = [];
     const reported = { ...this.reported };
     for (const scene of this.setup.scenes) {
+      ctx ??= { location: this.setup.location, timeZone: this.timeZone };
       const sched = evaluateSchedule(scene.schedule, ctx, now);
       const ov = this.overrides[scene.name];
       const isOn = ov ? ov.state === 'on' : sched.on;
