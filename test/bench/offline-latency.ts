@@ -44,7 +44,8 @@ try {
   hub = h.hub;
   const admin = h.admin;
   const site = await admin.createSite('Bench parish');
-  // Production health settings (stall 1.5 s, probe every 10 s, 250 ms health tick). Only the
+  // Production health settings (stall 2 s against ffmpeg's writes looked at every 0.5 s, a probe
+  // every 10 s while a camera is not online, every 5 min while it is). Only the
   // recorder's restart backoff is shortened: it decides how long recovery takes after a trial,
   // not how soon the outage is noticed, and production's 60 s ceiling would make 40 trials take an hour.
   const config = parseAgentConfig({ hub: { url: hub.url.replace(/^http/, 'ws'), enrolmentToken: site.enrolmentToken }, name: 'bench-gateway', dataDir: agentDir.path }, agentDir.path);

@@ -2,7 +2,9 @@
 // whole agent (in its own process, no hub), against the same ffmpeg command lines run bare.
 // Measures the agent process's own CPU and RSS, its ffmpeg children's CPU, the bare ffmpegs'
 // CPU, and the GStreamer RTSP servers' CPU, over the same window, from /proc.
-// Run: pnpm exec tsx test/bench/recording-cost.ts [seconds=60] [counts=4,16,32] [warmupSeconds=5]
+// Run: pnpm exec tsx test/bench/recording-cost.ts [seconds=60] [counts=4,16,32] [warmupSeconds=30]
+// The warm-up keeps start-up out of the window: for 10-15 s after start the agent still compiles
+// and collects garbage from onboarding, as much CPU as minutes of recording at 4 cameras.
 // (BENCH_AGENT_NODE_ARGS adds node flags to the agent child, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'.)
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -23,7 +25,7 @@ import { build } from 'esbuild';
 const BUNDLE_BANNER = "import { createRequire as __r } from 'node:module'; import { fileURLToPath as __u } from 'node:url'; import { dirname as __d } from 'node:path'; const require = __r(import.meta.url); const __filename = __u(import.meta.url); const __dirname = __d(__filename);";
 const SECONDS = Number(process.argv[2] ?? 60);
 const COUNTS = (process.argv[3] ?? '4,16,32').split(',').map(Number);
-const WARMUP_S = Number(process.argv[4] ?? 5);
+const WARMUP_S = Number(process.argv[4] ?? 30);
 // The plain test pattern compresses to ~0.6 Mbit/s at 1080p; noise makes the encoder use the whole 4 Mbit/s.
 const VIDEO: VideoFormat = { width: 1920, height: 1080, fps: 25, gop: 50, bitrateKbps: 4000, noise: 10 };
 /** Extra node flags for the agent child, e.g. BENCH_AGENT_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to see where its CPU goes. */
