@@ -83,13 +83,8 @@ export function parseDeviceUrl(input: string): CameraTarget {
   };
 }
 
-export async function probeCamera(opts: ProbeOptions): Promise<ProbeResult> {
-  const target = parseDeviceUrl(opts.url);
-  const session = new OnvifSession(target, opts);
-  try {
-    // The clock first and unauthenticated: with a skewed clock every signed call fails as "not authorized".
-    const clockOffsetMs = await session.clockOffset();
-    if (Math.abs(clockOffsetMs) > MAX_CLOCK_SKEW_MS) throw new CameraClockSkewError(target.host, clockOffsetMs, MAX_CLOCK_SKEW_MS);
+export function probeCamera(opts: ProbeOptions): Promise<ProbeResult> {
+  return withCameraSession(opts, async (session, target, clockOffsetMs) => {
     await session.findMediaService();
     const deviceInformation = await session.deviceInformation();
     const profiles = await session.profiles();
@@ -104,9 +99,7 @@ export async function probeCamera(opts: ProbeOptions): Promise<ProbeResult> {
       deviceUrl: target.deviceUrl, deviceInformation, clockOffsetMs, profiles,
       profileToken: best.token, streamUri, ...(snapshotUri ? { snapshotUri } : {}),
     };
-  } finally {
-    session.close();
-  }
+  });
 }
 
 /** What a periodic health check learns about a camera already added. */
@@ -117,15 +110,23 @@ export interface CameraCheck { clockOffsetMs: number }
  * still take our password. Two calls where onboarding makes six or seven, each reply parsed as
  * XML: the full probe every minute per camera was most of a small gateway's agent CPU.
  */
-export async function checkCamera(opts: ProbeOptions): Promise<CameraCheck> {
-  const target = parseDeviceUrl(opts.url);
-  const session = new OnvifSession(target, opts);
-  try {
-    const clockOffsetMs = await session.clockOffset();
-    if (Math.abs(clockOffsetMs) > MAX_CLOCK_SKEW_MS) throw new CameraClockSkewError(target.host, clockOffsetMs, MAX_CLOCK_SKEW_MS);
+export function checkCamera(opts: ProbeOptions): Promise<CameraCheck> {
+  return withCameraSession(opts, async (session, _target, clockOffsetMs) => {
     // Signed: a changed password shows here before the stream's next reconnect fails on it.
     await session.deviceInformation();
     return { clockOffsetMs };
+  });
+}
+
+/** A session whose camera clock has been read and found close enough, closed whatever `work` does. */
+async function withCameraSession<T>(opts: ProbeOptions, work: (session: OnvifSession, target: CameraTarget, clockOffsetMs: number) => Promise<T>): Promise<T> {
+  const target = parseDeviceUrl(opts.url);
+  const session = new OnvifSession(target, opts);
+  try {
+    // The clock first and unauthenticated: with a skewed clock every signed call fails as "not authorized".
+    const clockOffsetMs = await session.clockOffset();
+    if (Math.abs(clockOffsetMs) > MAX_CLOCK_SKEW_MS) throw new CameraClockSkewError(target.host, clockOffsetMs, MAX_CLOCK_SKEW_MS);
+    return await work(session, target, clockOffsetMs);
   } finally {
     session.close();
   }
