@@ -71,7 +71,7 @@ export class CameraManager extends EventEmitter<{ health: [CameraHealth] }> {
   private livePending = false;
   private readonly clock: Clock;
   /** One poll for every recorder's writes, rather than a wake-up per camera. */
-  private readonly activity = WriteActivityMonitor.supported ? new WriteActivityMonitor() : null;
+  private readonly activity: WriteActivityMonitor | null;
 
   private constructor(
     private readonly deps: CameraManagerDeps,
@@ -83,6 +83,7 @@ export class CameraManager extends EventEmitter<{ health: [CameraHealth] }> {
   ) {
     super();
     this.clock = deps.clock ?? systemClock;
+    this.activity = WriteActivityMonitor.supported ? new WriteActivityMonitor(undefined, this.clock) : null;
   }
 
   static async open(deps: CameraManagerDeps): Promise<CameraManager> {

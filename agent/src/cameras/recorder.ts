@@ -108,7 +108,7 @@ export class Recorder extends EventEmitter<{ state: [RecorderStateEvent]; segmen
     this.tuning = { ...DEFAULT_TUNING, ...opts.tuning };
     this.clock = opts.clock ?? systemClock;
     this.log = opts.log.child({ component: 'recorder', cameraId: opts.camera.id });
-    this.activity = opts.activity === null ? undefined : opts.activity ?? (WriteActivityMonitor.supported ? new WriteActivityMonitor() : undefined);
+    this.activity = opts.activity === null ? undefined : opts.activity ?? (WriteActivityMonitor.supported ? new WriteActivityMonitor(undefined, this.clock) : undefined);
   }
 
   get cameraId(): string { return this.opts.camera.id; }
