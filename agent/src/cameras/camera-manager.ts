@@ -28,8 +28,8 @@ export interface CameraSettings {
   retention: RetentionPolicy;
   credentialsKeyFile: string;
   probeIntervalMs: number;
-  /** Default 5 minutes: video already shows the camera works. */
-  onlineProbeIntervalMs?: number;
+  /** While video flows: it already shows the camera works (config default 5 minutes). */
+  onlineProbeIntervalMs: number;
   health?: Partial<HealthSettings>;
 }
 
@@ -208,7 +208,7 @@ export class CameraManager extends EventEmitter<{ health: [CameraHealth] }> {
       index: this.index, log, clock: this.clock, activity: this.activity, ...(this.deps.recorderTuning ? { tuning: this.deps.recorderTuning } : {}),
     });
     const rt = new CameraRuntime(rec, recorder, () => decryptSecret(rec.passwordEnc, this.key), {
-      clock: this.clock, log, health: { ...DEFAULT_HEALTH, ...this.deps.settings.health }, probeIntervalMs: this.deps.settings.probeIntervalMs, onlineProbeIntervalMs: this.deps.settings.onlineProbeIntervalMs ?? 300_000,
+      clock: this.clock, log, health: { ...DEFAULT_HEALTH, ...this.deps.settings.health }, probeIntervalMs: this.deps.settings.probeIntervalMs, onlineProbeIntervalMs: this.deps.settings.onlineProbeIntervalMs,
       diskLow: () => this.diskLow, onChange: (h) => this.healthChanged(h),
       ...(this.deps.prober ? { prober: this.deps.prober } : {}),
     });

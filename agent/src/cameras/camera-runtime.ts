@@ -42,9 +42,9 @@ export class CameraRuntime {
     this.startedAt = deps.clock.now();
     // Health is assessed when something happens, not on a tick: a gateway with few cameras
     // spent a third of the agent's CPU waking up to find nothing changed. A stall is the
-    // absence of an event, so a deadline timer stands in for it, pushed back by every frame.
-    // While frames flow a new one changes nothing: the deadline, set from the last frame, looks
-    // again when it fires. Only a frame after silence needs an assessment at once.
+    // absence of an event, so a deadline timer stands in for it, set from the last frame. While
+    // frames flow a new one changes nothing: the deadline looks again when it fires and is set
+    // from the newest frame. Only a frame after silence needs an assessment at once.
     recorder.on('state', () => this.assess());
     recorder.on('progress', () => { if (!this.flowing) this.assess(); });
     this.assess();
@@ -79,8 +79,8 @@ export class CameraRuntime {
     if (last !== undefined && now - last <= stallMs) at = last + stallMs + 1;
     else if (now - this.startedAt < startGraceMs) at = this.startedAt + startGraceMs + 1;
     clearTimeout(this.deadline);
-    // The verdict waits one turn of the event loop: after a stall of the loop itself, progress
-    // already waiting in a pipe is read before a healthy camera could be called stalled.
+    // The verdict waits one turn of the event loop: after a stall of the loop itself, the write
+    // poll and any report waiting in a pipe run first, so a healthy camera is not called stalled.
     this.deadline = at === undefined ? undefined : setTimeout(() => setImmediate(() => this.assess()), Math.max(0, at - now));
   }
 

@@ -51,13 +51,15 @@ export class WriteActivityMonitor {
       return () => undefined;
     }
     this.unwatch(pid);
-    this.watched.set(pid, { fd, written, onWrite });
+    const entry = { fd, written, onWrite };
+    this.watched.set(pid, entry);
     if (!this.timer) {
       this.timer = setInterval(() => this.look(), this.pollMs);
       // Never the reason the agent stays alive.
       this.timer.unref();
     }
-    return () => this.unwatch(pid);
+    // Only this watch: a later one of a reused pid is not this caller's to end.
+    return () => { if (this.watched.get(pid) === entry) this.unwatch(pid); };
   }
 
   get size(): number { return this.watched.size; }

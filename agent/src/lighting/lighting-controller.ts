@@ -197,7 +197,7 @@ export class LightingController {
       this.overrides = Object.fromEntries(Object.entries(this.overrides).filter(([n]) => !expired.has(n)));
       await this.store.putOverrides(this.overrides);
     }
-    // Asked for only when a scene needs it: the first time-zone lookup maps ~8 MB of ICU data.
+    // Asked for only when a scene needs it: the first time-zone lookup maps ~6 MB of ICU data into the process.
     let ctx: ScheduleContext | undefined;
     const on = new Set<string>();
     const views: LightingSceneView[] = [];
