@@ -10,7 +10,7 @@ const noImport = (...names) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '.tools/**', '**/.build/**', '**/dist/**', 'data/**', 'test/.cache/**'] },
+  { ignores: ['**/node_modules/**', '.tools/**', '**/.build/**', '**/dist/**', 'data/**', 'sim/.cache/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
-for p in shared agent hub web cli test; do
+for p in shared agent hub web cli sim test; do
   pnpm exec tsc -p "$p" || status=1
 done
 exit $status

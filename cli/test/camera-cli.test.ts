@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SimulatedCamera } from '@sargs/test/sim/camera/index';
+import { SimulatedCamera } from '@sargs/sim/camera/index';
 
 const repoRoot = resolve(import.meta.dirname, '..', '..');
 

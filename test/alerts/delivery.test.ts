@@ -3,7 +3,7 @@ import { AlertEngine } from '@sargs/hub/alerts/alert-engine';
 import { webhookChannelName } from '@sargs/hub/alerts/channels';
 import type { NewAlert } from '@sargs/hub/alerts/alert-store';
 import type { AlertSettingsInput } from '@sargs/hub/alerts/settings';
-import { alertFixture, silentLog } from '@sargs/hub/alerts/test-support';
+import { alertFixture, silentLog } from '../support/alert-fixture';
 import type { AlertDelivery } from '@sargs/shared';
 import { smtpReceiver, webhookReceiver } from '../support/alert-receivers';
 import { freePort } from '../support/ports';

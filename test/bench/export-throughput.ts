@@ -17,7 +17,7 @@ import { FRAGMENT_OPTIONS } from '@sargs/agent/cameras/ffmpeg-args';
 import { SegmentIndex } from '@sargs/agent/cameras/segment-index';
 import { dayOf } from '@sargs/agent/cameras/segment-paths';
 import { Level } from 'level';
-import { ensureMediaFiles } from '../sim/camera/media-files';
+import { ensureMediaFiles } from '@sargs/sim/camera/media-files';
 import { tempDir } from '../support/paths';
 import { machineLine } from './proc';
 

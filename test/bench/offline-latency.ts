@@ -9,7 +9,7 @@ import { Agent, parseAgentConfig } from '@sargs/agent';
 import type { RunningHub } from '@sargs/hub';
 import pino from 'pino';
 import WebSocket from 'ws';
-import { SimulatedCamera } from '../sim/camera/index';
+import { SimulatedCamera } from '@sargs/sim/camera/index';
 import { hubWithAdmin } from '../support/in-process';
 import { tempDir } from '../support/paths';
 import { waitFor } from '../support/wait';

@@ -15,7 +15,7 @@ import { ffmpegArgs, withCredentials } from '@sargs/agent/cameras/ffmpeg-args';
 import { reportPeriodSeconds } from '@sargs/agent/cameras/recorder';
 import { dayDirPath, segmentPattern } from '@sargs/agent/cameras/segment-paths';
 import { WriteActivityMonitor } from '@sargs/agent/cameras/write-activity';
-import { SimulatedCamera, type VideoFormat } from '../sim/camera/index';
+import { SimulatedCamera, type VideoFormat } from '@sargs/sim/camera/index';
 import { repoRoot, tempDir } from '../support/paths';
 import { childrenNamed, CpuMeter, machineCpu, machineLine, procMemory, treeBytes } from './proc';
 import type { RecordingJob, RecordingReady, RecordingStatus } from './recording-agent';

@@ -1,5 +1,5 @@
 // Tiny HTTP servers on 127.0.0.1 that play a camera the simulator cannot: one answering every ONVIF
-// operation with a real camera's captured reply (../shared/fixtures/onvif/<vendor>), and hostile ones.
+// operation with a real camera's captured reply (test/fixtures/onvif/<vendor>), and hostile ones.
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';

@@ -5,7 +5,7 @@ import { decryptSecret } from '@sargs/agent/cameras/credentials';
 import { addCamera } from '@sargs/agent/cameras/onboarding';
 import { Level } from 'level';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SimulatedCamera } from '../sim/camera/index';
+import { SimulatedCamera } from '@sargs/sim/camera/index';
 import { tempDir } from '../support/paths';
 import { fixtureCamera, type FakeServer } from './fake-onvif-server';
 

@@ -3,7 +3,7 @@ import {
 } from '@sargs/agent/cameras/camera-errors';
 import { bestH264Profile, parseDeviceUrl, probeCamera } from '@sargs/agent/cameras/onvif-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SimulatedCamera } from '../sim/camera/index';
+import { SimulatedCamera } from '@sargs/sim/camera/index';
 import { fixtureCamera, startFakeServer, type FakeServer, type Handler } from './fake-onvif-server';
 
 const USER = 'admin';

@@ -7,7 +7,7 @@ import { startHub, type RunningHub } from '@sargs/hub';
 import { webhookChannelName } from '@sargs/hub/alerts/channels';
 import { HubToConsole, createDecoder, type Alert, type AlertChanged, type AlertDelivery, type AlertList } from '@sargs/shared';
 import WebSocket from 'ws';
-import { SimulatedCamera } from '../sim/camera/index';
+import { SimulatedCamera } from '@sargs/sim/camera/index';
 import { smtpReceiver, webhookReceiver } from '../support/alert-receivers';
 import { HubClient } from '../support/hub-client';
 import { ADMIN_PASSWORD, testAgent } from '../support/in-process';

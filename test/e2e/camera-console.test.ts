@@ -4,7 +4,7 @@ import type { RunningHub } from '@sargs/hub';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
-import { SimulatedCamera } from '../sim/camera/index';
+import { SimulatedCamera } from '@sargs/sim/camera/index';
 import { launchChromium } from '../support/browser';
 import type { HubClient } from '../support/hub-client';
 import { ADMIN_PASSWORD, hubWithAdmin, testAgent, userWithRole } from '../support/in-process';

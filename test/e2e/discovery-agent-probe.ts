@@ -8,8 +8,8 @@ import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { discoverCameras } from '@sargs/agent/cameras/discovery';
-import { DISCOVERY_GROUP, DISCOVERY_PORT } from '../sim/camera/discovery-responder';
-import { SimulatedCamera } from '../sim/camera/index';
+import { DISCOVERY_GROUP, DISCOVERY_PORT } from '@sargs/sim/camera/discovery-responder';
+import { SimulatedCamera } from '@sargs/sim/camera/index';
 
 const repoRoot = resolve(import.meta.dirname, '..', '..');
 

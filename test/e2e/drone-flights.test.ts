@@ -5,7 +5,7 @@ import type { Agent } from '@sargs/agent';
 import { startHub, type RunningHub } from '@sargs/hub';
 import type { Alert, FlightView, VehicleView } from '@sargs/shared';
 import { parseTlog } from '@sargs/shared/mavlink/tlog';
-import { SimulatedDrone } from '../sim/drone/index';
+import { SimulatedDrone } from '@sargs/sim/drone/index';
 import { referenceFlights } from '../support/flight-reference';
 import type { HubClient } from '../support/hub-client';
 import { hubWithAdmin, testAgent, userWithRole } from '../support/in-process';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from '@sargs/agent';
-import { ArtnetReceiver } from '@sargs/agent/lighting/wire-test-support';
+import { ArtnetReceiver } from '@sargs/sim/dmx/receivers';
 import type { RunningHub } from '@sargs/hub';
 import type { Page } from 'playwright-core';
 import { launchChromium } from '../support/browser';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from '@sargs/agent';
-import { ArtnetReceiver, EnttecReader, SocatPair } from '@sargs/agent/lighting/wire-test-support';
+import { ArtnetReceiver, EnttecReader, SocatPair } from '@sargs/sim/dmx/receivers';
 import type { RunningHub } from '@sargs/hub';
 import type { Alert, LightingSetup } from '@sargs/shared';
 import { join } from 'node:path';

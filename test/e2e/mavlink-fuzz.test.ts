@@ -11,7 +11,7 @@ import type { UdpServerEndpoint } from '@sargs/agent/drones/endpoints/udp-server
 import { messageInfo } from '@sargs/shared/mavlink/frame-check';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Collector } from '../sim/drone/collector.ts';
+import { Collector } from '@sargs/sim/drone/collector';
 import { buildFrame, seededRandom } from '../support/mavlink-frames';
 import { waitFor } from '../support/wait';
 

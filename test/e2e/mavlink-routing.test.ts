@@ -14,8 +14,8 @@ import type { UdpServerEndpoint } from '@sargs/agent/drones/endpoints/udp-server
 import type { RunningHub } from '@sargs/hub';
 import { parseTlog } from '@sargs/shared/mavlink/tlog';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Collector } from '../sim/drone/collector.ts';
-import { SimulatedDrone } from '../sim/drone/index.ts';
+import { Collector } from '@sargs/sim/drone/collector';
+import { SimulatedDrone } from '@sargs/sim/drone/index';
 import { hubWithAdmin, testAgent } from '../support/in-process';
 import { buildFrame, seededRandom, splitFrames, tlogOf, towardsOtherSide, type FrameSpec } from '../support/mavlink-frames';
 import { fixturesDir, tempDir } from '../support/paths';

@@ -10,7 +10,7 @@ import { readAreaKml } from '@sargs/shared/survey/files/area-files';
 import { readQgcPlan } from '@sargs/shared/survey/files/qgc-plan-read';
 import { MAV_CMD, MAV_FRAME, missionItem, toMissionItemInt, type MissionItem } from '@sargs/shared/survey/mission-items';
 import { planSurvey } from '@sargs/shared/survey/planner';
-import { MissionVehicle, type StoredItem } from '../sim/drone/mission-vehicle';
+import { MissionVehicle, type StoredItem } from '@sargs/sim/drone/mission-vehicle';
 import type { HubClient } from '../support/hub-client';
 import { hubWithAdmin, testAgent, userWithRole } from '../support/in-process';
 import { fixturesDir, tempDir } from '../support/paths';

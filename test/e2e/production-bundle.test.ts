@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CameraView } from '@sargs/shared';
-import { SimulatedCamera } from '../sim/camera/index';
+import { SimulatedCamera } from '@sargs/sim/camera/index';
 import { hubWithAdmin } from '../support/in-process';
 import { fixturesDir, repoRoot, tempDir } from '../support/paths';
 import { waitFor } from '../support/wait';

@@ -8,7 +8,7 @@ import { probeDuration } from '@sargs/agent/cameras/media-probe';
 import { Recorder, type RecorderStateEvent } from '@sargs/agent/cameras/recorder';
 import { reconcile } from '@sargs/agent/cameras/reconcile';
 import type { Segment } from '@sargs/agent/cameras/types';
-import { SimulatedCamera } from '../sim/camera/index';
+import { SimulatedCamera } from '@sargs/sim/camera/index';
 import { repoRoot, tempDir } from '../support/paths';
 import { waitFor } from '../support/wait';
 import { assertDiskMatchesIndex, durationMs, FAST_TUNING, FFPROBE, nextSegment, nextState, openIndex, quietLog } from './recording-fixtures/helpers';

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeDuration } from '@sargs/agent/cameras/media-probe';
 import { Recorder } from '@sargs/agent/cameras/recorder';
 import type { Segment } from '@sargs/agent/cameras/types';
-import { SimulatedCamera } from '../sim/camera/index';
+import { SimulatedCamera } from '@sargs/sim/camera/index';
 import { tempDir } from '../support/paths';
 import { durationMs, FFMPEG, FFPROBE, openIndex, quietLog } from './recording-fixtures/helpers';
 

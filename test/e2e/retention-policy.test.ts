@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from '@sargs/agent';
 import type { RunningHub } from '@sargs/hub';
-import { SimulatedCamera } from '../sim/camera/index';
+import { SimulatedCamera } from '@sargs/sim/camera/index';
 import type { HubClient } from '../support/hub-client';
 import { hubWithAdmin, testAgent, userWithRole } from '../support/in-process';
 import { tempDir } from '../support/paths';

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { authorize, snapshot, SnapshotError } from '@sargs/agent/cameras/snapshot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SimulatedCamera } from '../sim/camera';
-import { ensureMediaFiles } from '../sim/camera/media-files';
-import { run } from '../sim/camera/test-helpers';
+import { SimulatedCamera } from '@sargs/sim/camera/index';
+import { ensureMediaFiles } from '@sargs/sim/camera/media-files';
+import { run } from '@sargs/sim/camera/test-helpers';
 
 const isJpeg = (b: Buffer) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');

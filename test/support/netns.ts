@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { run, type ProcessResult } from '../sim/camera/test-helpers';
+import { run, type ProcessResult } from '@sargs/sim/camera/test-helpers';
 import { repoRoot } from './paths';
 
 export const isRoot = process.getuid?.() === 0;

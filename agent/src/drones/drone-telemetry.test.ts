@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { TelemetryDecimator } from './telemetry';
 import {
   COPTER, fixtureFrames, globalPosition, heartbeat, MAV_AUTOPILOT, MAV_TYPE, received, VTOL,
-} from './test-frames';
+} from '../../../test/support/drone-frames';
 import { VehicleTracker } from './vehicles';
 
 const log = pino({ level: 'silent' });

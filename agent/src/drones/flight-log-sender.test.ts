@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/support/paths';
 import { Outbox, type OutboxAlsoPut } from '../hub-link/outbox';
 import { FlightLogSender, type FlightLogOutbox } from './flight-log-sender';
-import { COPTER, fixturePath } from './test-frames';
+import { COPTER, fixturePath } from '../../../test/support/drone-frames';
 import type { ClosedFlight } from './tlog-recorder';
 
 const log = pino({ level: 'silent' });

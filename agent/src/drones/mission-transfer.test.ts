@@ -1,4 +1,4 @@
-import { MissionVehicle, openGroundPort, type StoredItem } from '../../../test/sim/drone/mission-vehicle';
+import { MissionVehicle, openGroundPort, type StoredItem } from '../../../sim/drone/mission-vehicle';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FrameConsumer } from './frame-consumer';

@@ -6,7 +6,7 @@ import { parseTlog } from '@sargs/shared/mavlink/tlog';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/support/paths';
-import { COPTER, fixtureFrames, fixturePath, VTOL } from './test-frames';
+import { COPTER, fixtureFrames, fixturePath, VTOL } from '../../../test/support/drone-frames';
 import { tlogName } from './tlog-file';
 import { TlogRecorder, type ClosedFlight, type TlogRecorderSettings } from './tlog-recorder';
 import { VehicleTracker } from './vehicles';

@@ -11,7 +11,7 @@ import { tempDir } from '../../../test/support/paths';
 import { freePort } from '../../../test/support/ports';
 import { Outbox } from '../hub-link/outbox';
 import { DroneManager } from './drone-manager';
-import { globalPosition, heartbeat } from './test-frames';
+import { globalPosition, heartbeat } from '../../../test/support/drone-frames';
 import { VehicleServices } from './vehicle-services';
 
 const log = pino({ level: 'silent' });

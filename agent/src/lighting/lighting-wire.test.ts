@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LightingController } from './lighting-controller';
 import { makeOutput } from './output-set';
 import { SerialOutput } from './serial-output';
-import { ArtnetReceiver, EnttecReader, SocatPair } from './wire-test-support';
+import { ArtnetReceiver, EnttecReader, SocatPair } from '../../../sim/dmx/receivers';
 
 const T0 = Date.parse('2026-01-15T12:00:00Z');
 

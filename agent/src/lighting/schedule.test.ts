@@ -8,7 +8,7 @@ import { getTimes } from 'suncalc';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LightingController } from './lighting-controller';
 import { evaluateSchedule, zonedParts } from './schedule';
-import { ArtnetReceiver } from './wire-test-support';
+import { ArtnetReceiver } from '../../../sim/dmx/receivers';
 
 const RIGA = { latitude: 56.95, longitude: 24.11 };
 const TROMSO = { latitude: 69.65, longitude: 18.96 };

@@ -3,14 +3,15 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join, resolve } from 'node:path';
 import { Agent, loadAgentConfig } from '@sargs/agent';
 import { issueAgent, startHub } from '@sargs/hub';
-import { SimulatedCamera } from '@sargs/test/sim/camera/index';
-import { SimulatedDrone } from '@sargs/test/sim/drone/index';
+import { SimulatedCamera } from '@sargs/sim/camera/index';
+import { SimulatedDrone } from '@sargs/sim/drone/index';
 import pino from 'pino';
 import { stringify } from 'yaml';
 import { untilSignal } from '../options';
 import { consoleDir } from '../paths';
-import type { DemoOptions } from './demo';
 import { printFirstAdmin } from './hub';
+
+export interface DemoOptions { data: string; port: number; cameras: number; tlog: string; mavlinkPort: number }
 
 const DEMO_SITE = 'Demo parish administration';
 const CAMERA_NAMES = ['Entrance', 'Car park', 'Reception', 'Depot yard'];

@@ -1,8 +1,7 @@
-import { DEFAULT_TLOG } from '@sargs/test/sim/drone/fixtures';
+import { DEFAULT_TLOG } from '@sargs/sim/drone/fixtures';
 import { Command, InvalidArgumentError } from 'commander';
 import { parsePort } from '../options';
-
-export interface DemoOptions { data: string; port: number; cameras: number; tlog: string; mavlinkPort: number }
+import type { DemoOptions } from './demo-run';
 
 export function demoCommand(): Command {
   return new Command('demo')

@@ -4,7 +4,7 @@ import { AlertEngine } from './alert-engine';
 import type { Channel } from './channels';
 import type { DeliveryRecord } from './delivery-store';
 import type { AlertSettingsInput } from './settings';
-import { FakeClock, alertFixture, silentLog } from './test-support';
+import { FakeClock, alertFixture, silentLog } from '../../../test/support/alert-fixture';
 
 const SECOND = 1000;
 

@@ -12,7 +12,7 @@ import { FlightLogAssembler, type ChunkOutcome } from './flight-log-assembler';
 import { FlightStore, type TlogMeta } from './flight-store';
 import { Logbook } from './logbook';
 
-const FIXTURES = fileURLToPath(new URL('../../../../shared/fixtures/mavlink/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/mavlink/', import.meta.url));
 const VTOL = readFileSync(join(FIXTURES, 'arduplane-vtol-sitl.tlog'));
 const CHUNK = 128 * 1024;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');

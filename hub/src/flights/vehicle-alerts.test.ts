@@ -2,7 +2,7 @@ import type { AlertChanged, VehicleTelemetry, VehicleView } from '@sargs/shared'
 import { afterEach, describe, expect, it } from 'vitest';
 import { AlertEngine } from '../alerts/alert-engine';
 import type { DeliveryRecord } from '../alerts/delivery-store';
-import { FakeClock, alertFixture, silentLog } from '../alerts/test-support';
+import { FakeClock, alertFixture, silentLog } from '../../../test/support/alert-fixture';
 import { decimateTrack } from './decimate';
 import { VehicleAlerts } from './vehicle-alerts';
 import { VehicleRegistry } from './vehicle-registry';

@@ -1,4 +1,4 @@
-// SOAP envelopes as real ONVIF cameras write them (see ../shared/fixtures/onvif/*), in both
+// SOAP envelopes as real ONVIF cameras write them (see test/fixtures/onvif/*), in both
 // SOAP 1.2 (what ONVIF requires) and SOAP 1.1 (what some clients and older cameras still send).
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CameraHealth } from '@sargs/shared';
-import { Fleet } from '../fleet/fleet';
-import { HubStore } from '../store/hub-store';
-import type { AgentRecord, HubCameraRecord } from '../store/records';
-import type { Clock, TimerHandle } from './clock';
-import type { AlertLog } from './log';
+import { Fleet } from '@sargs/hub/fleet/fleet';
+import { HubStore } from '@sargs/hub/store/hub-store';
+import type { AgentRecord, HubCameraRecord } from '@sargs/hub/store/records';
+import type { Clock, TimerHandle } from '@sargs/hub/alerts/clock';
+import type { AlertLog } from '@sargs/hub/alerts/log';
 
 /** A clock that only moves when the test says so; due timers run in order as it passes them. */
 export class FakeClock implements Clock {

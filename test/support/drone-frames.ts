@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sealFrame } from '@sargs/shared/mavlink/frame-check';
 import { frameHeader, parseTlog, type TlogRecord } from '@sargs/shared/mavlink/tlog';
-import { fixturesDir } from '../../../test/support/paths';
-import type { ReceivedFrame } from './frame-consumer';
+import { fixturesDir } from './paths';
+import type { ReceivedFrame } from '@sargs/agent/drones/frame-consumer';
 
 export const MAV_TYPE = { FIXED_WING: 1, QUADROTOR: 2, GCS: 6, ONBOARD_CONTROLLER: 18, RADIO: 49 } as const;
 export const MAV_AUTOPILOT = { ARDUPILOTMEGA: 3, INVALID: 8, PX4: 12 } as const;

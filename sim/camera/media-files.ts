@@ -1,4 +1,4 @@
-// The test clip and snapshot, encoded once with ffmpeg into test/.cache and reused afterwards.
+// The test clip and snapshot, encoded once with ffmpeg into sim/.cache and reused afterwards.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { VideoFormat } from './state';
 
-export const CACHE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '.cache');
+export const CACHE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '.cache');
 const FFMPEG = '/usr/bin/ffmpeg';
 
 export const DEFAULT_VIDEO: VideoFormat = { width: 640, height: 360, fps: 25, gop: 50, bitrateKbps: 800 };
