@@ -25,6 +25,8 @@ export interface SimulatedCameraOptions {
   clockSkewMs?: number;
   location?: string;
   video?: VideoFormat;
+  /** Absent: a random one. A fixed one keeps the agent's camera id across restarts (ids derive from it). */
+  serialNumber?: string;
 }
 
 export class SimulatedCamera {
@@ -55,6 +57,7 @@ export class SimulatedCamera {
       onvifPort: opts.onvifPort ?? 0,
       rtspPort: opts.rtspPort ?? 0,
       ...(opts.location !== undefined ? { location: opts.location } : {}),
+      ...(opts.serialNumber !== undefined ? { serialNumber: opts.serialNumber } : {}),
     });
     const files = await ensureMediaFiles(video);
     const onvif = new OnvifServer({ bindHost, state, snapshot: await readFile(files.snapshot) });
