@@ -20,6 +20,7 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
+  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } } },
   { files: ['shared/**'], rules: noImport('agent', 'hub', 'web', 'cli', 'test') },
   { files: ['agent/**'], rules: noImport('hub', 'web', 'cli', 'test') },
   { files: ['hub/**'], rules: noImport('agent', 'web', 'cli', 'test') },

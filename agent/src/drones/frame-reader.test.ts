@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { MavLinkProtocolV1, MavLinkProtocolV2, common, minimal } from 'node-mavlink';
 import { parseTlog } from '@sargs/shared/mavlink/tlog';
 import { describe, expect, it } from 'vitest';
 import { FrameReader } from './frame-reader';
 import { emptyCounters, type LinkCounters } from './link-stats';
+import { fixturesDir } from '../../../test/support/paths';
 
-const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'shared', 'fixtures', 'mavlink');
+const fixtures = path.join(fixturesDir, 'mavlink');
 const v1Frames = parseTlog(readFileSync(path.join(fixtures, 'arduplane-vtol-sitl.tlog'))).records.map((r) => r.frame);
 const v2Stream = readFileSync(path.join(fixtures, 'mavlink-v2-3412-packets.bin'));
 

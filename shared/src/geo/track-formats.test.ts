@@ -1,14 +1,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gpx, kml } from '@tmcw/togeojson';
 import { DOMParser } from '@xmldom/xmldom';
 import { describe, expect, it } from 'vitest';
 import { findFlightsInTlog, type Flight } from '../mavlink/flights.ts';
 import { trackToGeoJson, trackToGpx, trackToKml } from './track-formats.ts';
+import { fixturesDir } from '../../../test/support/paths';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const tlog = readFileSync(path.resolve(repoRoot, '..', 'shared', 'fixtures', 'mavlink', 'arducopter-auto-mission-2013-10-13-165851.tlog'));
+const tlog = readFileSync(path.join(fixturesDir, 'mavlink', 'arducopter-auto-mission-2013-10-13-165851.tlog'));
 const flight: Flight = findFlightsInTlog(tlog).flights[0]!;
 
 /** Parses strictly: any XML error or warning fails the test. */

@@ -1,14 +1,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { distance } from '@turf/turf';
 import { common, minimal, MavLinkProtocolV2, type MavLinkData } from 'node-mavlink';
 import { describe, expect, it } from 'vitest';
 import { sealFrame } from './frame-check.ts';
 import { findFlights, findFlightsInTlog, flightSummary, haversineM, type Flight } from './flights.ts';
+import { fixturesDir } from '../../../test/support/paths';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const fixtures = path.resolve(repoRoot, '..', 'shared', 'fixtures', 'mavlink');
+const fixtures = path.join(fixturesDir, 'mavlink');
 const VTOL = 'arduplane-vtol-sitl.tlog';
 const COPTER = 'arducopter-auto-mission-2013-10-13-165851.tlog';
 const load = (name: string): Buffer => readFileSync(path.join(fixtures, name));

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ardupilotmega, common, icarous, minimal, MSG_ID_MAGIC_NUMBER, standard, uavionix } from 'mavlink-mappings';
 import { describe, expect, it } from 'vitest';
 import { messageInfo, scanFrame, sealFrame, targetSystem } from './frame-check.ts';
 import { parseTlog } from './tlog.ts';
+import { fixturesDir } from '../../../test/support/paths';
 
-const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'shared', 'fixtures', 'mavlink');
+const fixtures = path.join(fixturesDir, 'mavlink');
 const load = (name: string): Buffer => readFileSync(path.join(fixtures, name));
 
 function verdicts(frames: Buffer[]): Record<string, number> {

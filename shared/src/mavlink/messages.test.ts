@@ -1,15 +1,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { common, minimal, MavLinkProtocolV1, MavLinkProtocolV2, type MavLinkData, type MavLinkDataConstructor } from 'node-mavlink';
 import { describe, expect, it } from 'vitest';
 import {
   autopilotName, decodeMessage, flightModeName, isArmed, isAutopilotHeartbeat, mavTypeName, type DecodedMessage, type Heartbeat,
 } from './messages.ts';
 import { frameHeader, frameLength, parseTlog } from './tlog.ts';
+import { fixturesDir } from '../../../test/support/paths';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const fixtures = path.resolve(repoRoot, '..', 'shared', 'fixtures', 'mavlink');
+const fixtures = path.join(fixturesDir, 'mavlink');
 const load = (name: string): Buffer => readFileSync(path.join(fixtures, name));
 
 const tlogFrames = (name: string): Buffer[] => parseTlog(load(name)).records.map((r) => r.frame);

@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { frameHeader, parseTlog, readTlog, type TlogRecord, type TlogWarning } from './tlog.ts';
+import { fixturesDir } from '../../../test/support/paths';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const fixtures = path.resolve(repoRoot, '..', 'shared', 'fixtures', 'mavlink');
+const fixtures = path.join(fixturesDir, 'mavlink');
 const load = (name: string): Buffer => readFileSync(path.join(fixtures, name));
 
 const vtol = load('arduplane-vtol-sitl.tlog');

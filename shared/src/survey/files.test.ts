@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as turf from '@turf/turf';
 import { DOMParser } from '@xmldom/xmldom';
 import { describe, expect, it } from 'vitest';
@@ -11,9 +10,9 @@ import { readMissionFile, writeMission } from './files/mission-file';
 import { readWpl, writeWpl } from './files/wpl';
 import { fromMissionItemInt, MAV_CMD, toMissionItemInt, type Mission, type MissionItem } from './mission-items';
 import { planSurvey } from './planner';
+import { fixturesDir } from '../../../test/support/paths';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const missions = path.resolve(repoRoot, '..', 'shared', 'fixtures', 'missions');
+const missions = path.join(fixturesDir, 'missions');
 const text = (name: string) => readFileSync(path.join(missions, name), 'utf8');
 const read = (name: string) => readMissionFile(name, text(name));
 
