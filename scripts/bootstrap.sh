@@ -41,6 +41,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
 fi
 
+# Everything the commands write stays inside the clone: npm's cache (.npmrc covers npm run and
+# pnpm), the caches and settings of the programs the tests start (GStreamer's registry,
+# fontconfig, chromium), and temporary files. Nothing lands in your home folder or /tmp.
+export npm_config_cache="$PWD/.tools/npm-cache"
+export XDG_CACHE_HOME="$PWD/.tools/cache" XDG_CONFIG_HOME="$PWD/.tools/config" XDG_DATA_HOME="$PWD/.tools/share" XDG_STATE_HOME="$PWD/.tools/state"
+export TMPDIR="$PWD/data/tmp"
+mkdir -p "$TMPDIR"
+
 want_pnpm=$(node -p 'require("./package.json").packageManager.split("@")[1]')
 if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version 2>/dev/null)" != "$want_pnpm" ]; then
   # A project-local pnpm: needs no root and leaves the system's npm alone.
