@@ -25,6 +25,7 @@ have ip      || missing+=(iproute2)
 gst_ok       || missing+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-rtsp gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad)
 if [ "$mode" = test ]; then
   have chromium || missing+=(chromium)
+  have git      || missing+=(git)
 fi
 
 if [ "${#missing[@]}" -gt 0 ]; then
