@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
-    exclude: ['**/node_modules/**', '**/dist/**'],
+    // data/ holds the demo's state and temporary files (a test's clone of the repository among them).
+    exclude: ['**/node_modules/**', '**/dist/**', 'data/**', '.tools/**'],
     // Integration tests start real processes (ffmpeg, GStreamer, chromium); two cores.
     maxWorkers: 2,
     testTimeout: 60_000,
