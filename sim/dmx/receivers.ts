@@ -3,7 +3,7 @@
 // interface, and receivers that decode what the agent sends independently of the dmx package.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { SerialPort } from 'serialport';
 
 /** socat joining two ptys: the agent opens `a` as its interface, the test reads `b`. */
@@ -107,20 +107,34 @@ export function decodeArtDmx(p: Buffer): ArtDmx | undefined {
   };
 }
 
-/** An Art-Net node on 127.0.0.1 (a port the kernel picks), keeping the packets it receives. */
-export class ArtnetReceiver {
+/**
+ * An Art-Net node on 127.0.0.1, keeping the packets it receives and emitting each as `dmx`.
+ * The port is the kernel's choice unless one is asked for (the demo keeps its node's port across runs).
+ */
+export class ArtnetReceiver extends EventEmitter<{ dmx: [ArtDmx] }> {
   packets: ArtDmx[] = [];
   private socket: Socket | undefined;
   port = 0;
 
-  async start(): Promise<void> {
+  /** Rejects (e.g. EADDRINUSE) when `port` cannot be bound. */
+  async start(port = 0): Promise<void> {
     const s = createSocket('udp4');
     s.on('message', (msg) => {
       const d = decodeArtDmx(msg);
-      if (d) this.packets.push(d);
+      if (!d) return;
+      this.packets.push(d);
       if (this.packets.length > 500) this.packets.splice(0, this.packets.length - 500);
+      this.emit('dmx', d);
     });
-    await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', () => resolve()));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', reject);
+        s.bind(port, '127.0.0.1', () => { s.off('error', reject); resolve(); });
+      });
+    } catch (err) {
+      s.close();
+      throw err;
+    }
     this.port = s.address().port;
     this.socket = s;
   }

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseTlog, type TlogRecord, type TlogWarning } from '@sargs/shared/mavlink/tlog';
+import { DEFAULT_DRAIN, withSimulatedBattery, type BatteryDrain } from './battery.ts';
 import { realClock, type Clock } from './clock.ts';
 import { DEFAULT_TLOG } from './fixtures.ts';
 import { createPtySink } from './pty.ts';
@@ -10,6 +11,7 @@ import { createUdpClientSink, createUdpServerSink } from './udp.ts';
 
 export { DEFAULT_TLOG, MAVLINK_FIXTURES } from './fixtures.ts';
 export type { Clock } from './clock.ts';
+export type { BatteryDrain } from './battery.ts';
 
 export type DroneTransport =
   | { kind: 'udp'; host: string; port: number }
@@ -30,6 +32,11 @@ export interface DroneOptions {
   untilUs?: number;
   /** Only the first N records (applied after untilUs). */
   maxRecords?: number;
+  /**
+   * Where the log's SYS_STATUS reports no battery (SITL logs), report a pack draining over the
+   * replay: true for 100 % to 40 %, or the charge at the first and last record.
+   */
+  battery?: boolean | BatteryDrain;
   /** Frames sent back to back before yielding to the event loop (default 32). */
   burst?: number;
   clock?: Clock;
@@ -98,7 +105,8 @@ export class SimulatedDrone {
     if (!(speed > 0)) throw new RangeError(`speed must be positive, got ${speed}`);
     const bytes = Buffer.isBuffer(options.tlog) ? options.tlog : await readFile(options.tlog ?? DEFAULT_TLOG);
     const parsed = parseTlog(bytes);
-    const records = selectRecords(parsed.records, options.untilUs, options.maxRecords);
+    const selected = selectRecords(parsed.records, options.untilUs, options.maxRecords);
+    const records = options.battery ? withSimulatedBattery(selected, options.battery === true ? DEFAULT_DRAIN : options.battery) : selected;
     if (records.length === 0) throw new Error('the tlog has no records to replay');
 
     // Link failures can arrive before the drone object exists; hold them until it does.
