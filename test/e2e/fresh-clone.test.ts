@@ -1,0 +1,121 @@
+// A newcomer's first minutes: `git clone` into an empty folder with nothing beside it, then the
+// README's `npm run demo`. The console must come up with every simulated camera online and the
+// drone flying, and the run must leave the newcomer's home folder untouched.
+//
+// Network rule: tests talk to loopback only, so the clone's pnpm store (.tools/pnpm-store) starts
+// as a hard-linked copy of the one this checkout already filled, and pnpm is told to stay
+// offline; everything else runs as a newcomer's would.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HubClient } from '../support/hub-client';
+import { repoRoot, tempDir } from '../support/paths';
+import { freePort } from '../support/ports';
+import { waitFor } from '../support/wait';
+
+interface VehicleView { telemetry: { linkUp: boolean; lat?: number; lon?: number; altRelM?: number } }
+
+/** The checkout's own pnpm store (`pnpm store path` names its versioned folder inside it). */
+function filledStore(): string {
+  const r = spawnSync('pnpm', ['store', 'path'], { cwd: repoRoot, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`pnpm store path failed: ${r.stderr}`);
+  return dirname(r.stdout.trim());
+}
+
+describe('a fresh clone', () => {
+  const dir = tempDir('fresh-clone');
+  const clone = join(dir.path, 'sargs');
+  const home = join(dir.path, 'home');
+  const output: string[] = [];
+  let demo: ChildProcess | undefined;
+  let consoleUrl = '';
+  let oneTimePassword = '';
+
+  beforeAll(async () => {
+    mkdirSync(home);
+    const cloned = spawnSync('git', ['clone', '--quiet', '--no-hardlinks', repoRoot, clone], { encoding: 'utf8' });
+    if (cloned.status !== 0) throw new Error(`git clone failed: ${cloned.stderr}`);
+    mkdirSync(join(clone, '.tools'));
+    // Hard links when the store is on the same filesystem (it is, under the bootstrap's TMPDIR).
+    const store = join(clone, '.tools', 'pnpm-store');
+    const linked = spawnSync('cp', ['-al', filledStore(), store], { encoding: 'utf8' });
+    if (linked.status !== 0) {
+      rmSync(store, { recursive: true, force: true });
+      const copied = spawnSync('cp', ['-a', filledStore(), store], { encoding: 'utf8' });
+      if (copied.status !== 0) throw new Error(`copying the pnpm store failed: ${copied.stderr}`);
+    }
+
+    const [port, mavlinkPort] = [await freePort(), await freePort()];
+    // Ctrl-C in a terminal signals the whole foreground process group: give the demo its own.
+    demo = spawn('npm', ['run', 'demo', '--', '--port', String(port), '--mavlink-port', String(mavlinkPort), '--drone-speed', '5'], {
+      cwd: clone,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        PATH: process.env.PATH!,
+        HOME: home,
+        LANG: 'C.UTF-8',
+        npm_config_offline: 'true',
+      },
+    });
+    let expectPassword = false;
+    for (const stream of [demo.stdout!, demo.stderr!]) {
+      createInterface({ input: stream }).on('line', (line) => {
+        output.push(line);
+        if (expectPassword && line.trim()) { oneTimePassword = line.trim(); expectPassword = false; }
+        if (line.includes('one-time password:')) expectPassword = true;
+        const m = /Console: (\S+)/.exec(line);
+        if (m) consoleUrl = m[1]!;
+      });
+    }
+    const exited = once(demo, 'exit');
+    await Promise.race([
+      waitFor('the demo to print its console address', () => consoleUrl || undefined, 240_000, 200),
+      exited.then(([code]) => { throw new Error(`npm run demo exited with ${code}:\n${output.join('\n')}`); }),
+    ]);
+  }, 300_000);
+
+  afterAll(async () => {
+    if (demo && demo.exitCode === null && demo.signalCode === null) {
+      const exited = once(demo, 'exit');
+      process.kill(-demo.pid!, 'SIGINT');
+      await exited;
+    }
+    dir.remove();
+  });
+
+  it('runs the demo from the README: console up, four cameras online, one vehicle flying', { timeout: 180_000 }, async () => {
+    expect(oneTimePassword, output.join('\n')).not.toBe('');
+    const admin = new HubClient(consoleUrl);
+    await admin.signInFirstTime('admin', oneTimePassword, 'a newcomer chose this');
+    const page = await fetch(consoleUrl);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<script');
+
+    await waitFor('four cameras online', async () => {
+      const cams = await admin.json<{ health: { state: string } }[]>('GET', '/api/cameras');
+      return cams.length === 4 && cams.every((c) => c.health.state === 'online');
+    }, 60_000);
+    const vehicle = await waitFor('the demo drone as a live vehicle with a position', async () => {
+      const list = await admin.json<VehicleView[]>('GET', '/api/vehicles');
+      return list.length === 1 && list[0]!.telemetry.linkUp && list[0]!.telemetry.lat !== undefined ? list[0] : undefined;
+    }, 60_000);
+    expect(vehicle.telemetry.lat).not.toBe(0);
+
+    // Ctrl-C ends the demo and everything it started.
+    const exited = once(demo!, 'exit');
+    process.kill(-demo!.pid!, 'SIGINT');
+    await exited;
+    const left = await fetch(consoleUrl).then(() => 'still answering', () => 'stopped');
+    expect(left).toBe('stopped');
+  });
+
+  it('writes nothing into the newcomer\'s home folder (npm, pnpm, caches and temporary files stay in the clone)', () => {
+    expect(readdirSync(home)).toEqual([]);
+    // Where the run kept its temporary files instead (the bootstrap's TMPDIR).
+    expect(readdirSync(join(clone, 'data'))).toEqual(expect.arrayContaining(['demo', 'tmp']));
+  });
+});
