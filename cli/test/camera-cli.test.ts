@@ -30,22 +30,58 @@ describe('sargs camera', () => {
   afterAll(async () => { await cam?.stop(); });
   const probe = (...extra: string[]) => ['camera', 'probe', '--url', cam.deviceServiceUrl, '--user', 'admin', ...extra];
 
-  it('probe prints a table, or JSON; the password may come from SARGS_CAMERA_PASSWORD', async () => {
+  it('probe prints every profile with its addresses as a table, or JSON; the password may come from SARGS_CAMERA_PASSWORD', async () => {
     const [r, j] = await Promise.all([sargs(probe('--password', 'secret pw')), sargs(probe('--json'), { SARGS_CAMERA_PASSWORD: 'secret pw' })]);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain(`Camera     ${cam.deviceServiceUrl}`);
     expect(r.out).toMatch(/Device {5}Sargs SimCam 1000, firmware 1\.0\.0, serial \w+/);
     expect(r.out).toMatch(/Clock {6}\d+\.\d s (ahead of|behind) this gateway/);
-    expect(r.out).toMatch(/\* +Profile_1 +mainStream +H264 +640x360 +25 +\d+ kbit\/s/);
-    expect(r.out).toContain(`Stream     ${cam.rtspUrl}`);
-    expect(r.out).toContain(`Snapshot   ${cam.snapshotUrl}`);
+    expect(r.out).toMatch(/\* +Profile_1 +mainStream +H264 +640x360 +25 +800 kbit\/s/);
+    expect(r.out).toMatch(/s +Profile_2 +subStream +H264 +320x180 +25 +200 kbit\/s/);
+    expect(r.out).toMatch(new RegExp(`Profile_1 +stream +${cam.rtspUrl}\n +snapshot +${cam.snapshotUrl}\n`));
+    expect(r.out).toMatch(new RegExp(`Profile_2 +stream +${cam.subRtspUrl}\n +snapshot +${cam.subSnapshotUrl}\n`));
+    expect(r.out).toContain(`Stream     ${cam.rtspUrl}\n`);
+    expect(r.out).toContain(`Snapshot   ${cam.snapshotUrl}\n`);
+    expect(r.out).toContain('* the profile the agent would record; s the sub-stream for live views');
+    expect(r.out).not.toContain('secret pw');
 
     expect(j.code, j.err).toBe(0);
-    const json = JSON.parse(j.out) as { deviceInformation: { model: string }; profiles: Array<{ encoding: string; width: number; fps: number }>; streamUri: string; clockOffsetMs: number };
-    expect(json.deviceInformation.model).toBe('SimCam 1000');
-    expect(json.profiles[0]).toMatchObject({ encoding: 'H264', width: 640, fps: 25 });
-    expect(json.streamUri).toBe(cam.rtspUrl);
+    const json = JSON.parse(j.out) as Record<string, unknown>;
+    expect(json).toMatchObject({
+      deviceInformation: { model: 'SimCam 1000', serialNumber: cam.state.serialNumber },
+      profiles: [
+        { token: 'Profile_1', name: 'mainStream', encoding: 'H264', width: 640, height: 360, fps: 25, bitrate: 800, streamUri: cam.rtspUrl, snapshotUri: cam.snapshotUrl },
+        { token: 'Profile_2', name: 'subStream', encoding: 'H264', width: 320, height: 180, fps: 25, bitrate: 200, streamUri: cam.subRtspUrl, snapshotUri: cam.subSnapshotUrl },
+      ],
+      profileToken: 'Profile_1', subProfileToken: 'Profile_2', streamUri: cam.rtspUrl, snapshotUri: cam.snapshotUrl,
+    });
     expect(typeof json.clockOffsetMs).toBe('number');
+    expect(j.out).not.toContain('secret pw');
+  });
+
+  it('--profile picks the profile to record; one the camera lacks is a usage error naming the ones it has', async () => {
+    const [sub, none] = await Promise.all([
+      sargs(probe('--profile', 'Profile_2', '--json'), { SARGS_CAMERA_PASSWORD: 'secret pw' }),
+      sargs(probe('--profile', 'Profile_9'), { SARGS_CAMERA_PASSWORD: 'secret pw' }),
+    ]);
+    expect(sub.code, sub.err).toBe(0);
+    expect(JSON.parse(sub.out)).toMatchObject({ profileToken: 'Profile_2', streamUri: cam.subRtspUrl });
+    expect(none.code).toBe(2);
+    expect(none.err.trim()).toBe(`sargs: camera at 127.0.0.1:${cam.onvifPort} has no profile "Profile_9"; its H.264 profiles are "Profile_1" (640x360), "Profile_2" (320x180)`);
+    noStackTrace(none.err);
+  });
+
+  it('a camera reporting addresses with a host nobody reaches: the table shows the usable address and the reported one', async () => {
+    const nat = await SimulatedCamera.start({ name: 'CLI NAT', username: 'admin', password: 'secret pw', reportedHost: '0.0.0.0' });
+    try {
+      const r = await sargs(['camera', 'probe', '--url', nat.deviceServiceUrl, '--user', 'admin'], { SARGS_CAMERA_PASSWORD: 'secret pw' });
+      expect(r.code, r.err).toBe(0);
+      expect(r.out).toContain(`Stream     ${nat.rtspUrl} (the camera reports rtsp://0.0.0.0:${nat.rtspPort}/stream)`);
+      expect(r.out).toContain(`Snapshot   ${nat.snapshotUrl} (the camera reports http://0.0.0.0:${nat.onvifPort}/onvif/snapshot.jpg)`);
+      expect(r.out).toMatch(new RegExp(`Profile_2 +stream +${nat.subRtspUrl} \\(the camera reports rtsp://0\\.0\\.0\\.0:${nat.rtspPort}/sub\\)`));
+    } finally {
+      await nat.stop();
+    }
   });
 
   it('a wrong password: one sentence naming the host, exit 1', async () => {

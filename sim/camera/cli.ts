@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { SimulatedCamera } from './index';
 
 const USAGE = `usage: cli.ts [--count N] [--name PREFIX] [--username U] [--password P] [--host ADDR]
-              [--skew-ms MS] [--discovery] [--discovery-interface ADDR] [--json]`;
+              [--reported-host HOST] [--skew-ms MS] [--discovery] [--discovery-interface ADDR] [--json]`;
 
 function parseOptions() {
   const { values } = parseArgs({
@@ -15,6 +15,7 @@ function parseOptions() {
       username: { type: 'string', default: 'admin' },
       password: { type: 'string', default: 'admin' },
       host: { type: 'string', default: '127.0.0.1' },
+      'reported-host': { type: 'string' },
       'skew-ms': { type: 'string', default: '0' },
       discovery: { type: 'boolean', default: false },
       'discovery-interface': { type: 'string' },
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
         username: opts.username,
         password: opts.password,
         host: opts.host,
+        ...(opts['reported-host'] !== undefined ? { reportedHost: opts['reported-host'] } : {}),
         clockSkewMs: opts.skew,
         discovery: opts.discovery ? { interface: opts['discovery-interface'] ?? '127.0.0.1' } : false,
       }));
@@ -62,8 +64,8 @@ async function main(): Promise<void> {
   }
 
   for (const cam of cameras) {
-    const info = { name: cam.name, onvif: cam.deviceServiceUrl, rtsp: cam.rtspUrl, snapshot: cam.snapshotUrl, endpointReference: cam.endpointReference };
-    console.log(opts.json ? JSON.stringify(info) : `${info.name}\n  onvif:    ${info.onvif}\n  rtsp:     ${info.rtsp}\n  snapshot: ${info.snapshot}\n  urn:      ${info.endpointReference}`);
+    const info = { name: cam.name, onvif: cam.deviceServiceUrl, rtsp: cam.rtspUrl, subRtsp: cam.subRtspUrl, snapshot: cam.snapshotUrl, endpointReference: cam.endpointReference };
+    console.log(opts.json ? JSON.stringify(info) : `${info.name}\n  onvif:    ${info.onvif}\n  rtsp:     ${info.rtsp}\n  sub rtsp: ${info.subRtsp}\n  snapshot: ${info.snapshot}\n  urn:      ${info.endpointReference}`);
   }
   console.log(opts.json ? JSON.stringify({ ready: cameras.length }) : `${cameras.length} camera(s) running (user ${opts.username}); Ctrl-C to stop`);
 }

@@ -1,11 +1,15 @@
-// A simulated ONVIF camera: real SOAP over HTTP, WS-Discovery over UDP and H.264 over RTSP,
-// with switches for the failures the agent must survive (stream down, frozen, refused, bad password, skewed clock).
+// A simulated ONVIF camera: real SOAP over HTTP, WS-Discovery over UDP and H.264 over RTSP (a main
+// stream and a smaller sub-stream), with switches for the failures the agent must survive (stream
+// down, frozen, refused, bad password, skewed clock, stream addresses with a host nobody reaches).
 import { readFile } from 'node:fs/promises';
 import { DiscoveryResponder } from './discovery-responder';
-import { DEFAULT_VIDEO, ensureMediaFiles } from './media-files';
+import { DEFAULT_VIDEO, ensureMediaFiles, subStreamVideo } from './media-files';
 import { OnvifServer } from './onvif-server';
 import { RtspProcess } from './rtsp-process';
-import { DEVICE_PATH, httpBase, MEDIA_PATH, newCameraState, rtspUrl, SNAPSHOT_PATH, STREAM_PATH, type CameraState, type VideoFormat } from './state';
+import {
+  DEVICE_PATH, httpBase, MEDIA_PATH, newCameraState, rtspUrl, SNAPSHOT_PATH, STREAM_PATH, SUB_SNAPSHOT_PATH, SUB_STREAM_PATH,
+  type CameraState, type VideoFormat,
+} from './state';
 
 export type { CameraState, VideoFormat } from './state';
 
@@ -17,6 +21,11 @@ export interface SimulatedCameraOptions {
   host?: string;
   /** Host written into XAddrs and URIs; default `host` (127.0.0.1 when `host` is a wildcard). */
   advertisedHost?: string;
+  /**
+   * Host written into GetStreamUri and GetSnapshotUri answers only (default: the advertised
+   * host), e.g. 0.0.0.0 or a stale private address, as cameras behind NAT report them.
+   */
+  reportedHost?: string;
   /** 0 or absent: an ephemeral port, kept across refuse/accept and stream restarts. */
   onvifPort?: number;
   rtspPort?: number;
@@ -24,6 +33,7 @@ export interface SimulatedCameraOptions {
   discovery?: boolean | { interface?: string; port?: number };
   clockSkewMs?: number;
   location?: string;
+  /** The main stream's format; the sub-stream's is derived from it (media-files.ts). */
   video?: VideoFormat;
   /** Absent: a random one. A fixed one keeps the agent's camera id across restarts (ids derive from it). */
   serialNumber?: string;
@@ -41,7 +51,7 @@ export class SimulatedCamera {
   private constructor(
     readonly state: CameraState,
     private readonly bindHost: string,
-    private readonly clip: string,
+    private readonly clips: { main: string; sub: string },
     private readonly onvif: OnvifServer,
     private readonly discovery: DiscoveryResponder | undefined,
   ) {}
@@ -50,22 +60,28 @@ export class SimulatedCamera {
     const bindHost = opts.host ?? '127.0.0.1';
     const wildcard = bindHost === '0.0.0.0' || bindHost === '::';
     const video = opts.video ?? DEFAULT_VIDEO;
+    const subVideo = subStreamVideo(video);
     const state = newCameraState({
-      name: opts.name, username: opts.username, password: opts.password, video,
+      name: opts.name, username: opts.username, password: opts.password, video, subVideo,
       advertisedHost: opts.advertisedHost ?? (wildcard ? '127.0.0.1' : bindHost),
+      ...(opts.reportedHost !== undefined ? { reportedHost: opts.reportedHost } : {}),
       clockSkewMs: opts.clockSkewMs ?? 0,
       onvifPort: opts.onvifPort ?? 0,
       rtspPort: opts.rtspPort ?? 0,
       ...(opts.location !== undefined ? { location: opts.location } : {}),
       ...(opts.serialNumber !== undefined ? { serialNumber: opts.serialNumber } : {}),
     });
-    const files = await ensureMediaFiles(video);
-    const onvif = new OnvifServer({ bindHost, state, snapshot: await readFile(files.snapshot) });
+    // Both cached across cameras and runs (media-files.ts): only the first camera of a format encodes.
+    const [main, sub] = await Promise.all([ensureMediaFiles(video), ensureMediaFiles(subVideo)]);
+    const onvif = new OnvifServer({
+      bindHost, state,
+      snapshots: { [SNAPSHOT_PATH]: await readFile(main.snapshot), [SUB_SNAPSHOT_PATH]: await readFile(sub.snapshot) },
+    });
     const discoveryOpts = typeof opts.discovery === 'object' ? opts.discovery : opts.discovery ? {} : undefined;
     const discovery = discoveryOpts
       ? new DiscoveryResponder({ state, interfaceAddress: discoveryOpts.interface, port: discoveryOpts.port })
       : undefined;
-    const cam = new SimulatedCamera(state, bindHost, files.clip, onvif, discovery);
+    const cam = new SimulatedCamera(state, bindHost, { main: main.clip, sub: sub.clip }, onvif, discovery);
     try {
       await onvif.listen();
       await cam.startRtsp();
@@ -80,8 +96,14 @@ export class SimulatedCamera {
   get name(): string { return this.state.name; }
   get deviceServiceUrl(): string { return `${httpBase(this.state)}${DEVICE_PATH}`; }
   get mediaServiceUrl(): string { return `${httpBase(this.state)}${MEDIA_PATH}`; }
+  /** Where the main stream's snapshot and stream are reached (whatever host the camera reports). */
   get snapshotUrl(): string { return `${httpBase(this.state)}${SNAPSHOT_PATH}`; }
   get rtspUrl(): string { return rtspUrl(this.state); }
+  /** The sub-stream (profile Profile_2): half the size each way. */
+  get subSnapshotUrl(): string { return `${httpBase(this.state)}${SUB_SNAPSHOT_PATH}`; }
+  get subRtspUrl(): string { return rtspUrl(this.state, SUB_STREAM_PATH); }
+  /** The main stream's address as GetStreamUri reports it (with the reported host, if one is set). */
+  get reportedRtspUrl(): string { return rtspUrl(this.state, STREAM_PATH, true); }
   get endpointReference(): string { return this.state.endpointReference; }
   get onvifPort(): number { return this.state.onvifPort; }
   get rtspPort(): number { return this.state.rtspPort; }
@@ -156,8 +178,8 @@ export class SimulatedCamera {
   private async startRtsp(): Promise<void> {
     if (this.stopped || this.rtsp?.running) return;
     this.rtsp = await RtspProcess.start({
-      host: this.bindHost, port: this.state.rtspPort, clip: this.clip,
-      fps: this.state.video.fps, path: STREAM_PATH, frozen: this.frozenFlag,
+      host: this.bindHost, port: this.state.rtspPort, clip: this.clips.main,
+      fps: this.state.video.fps, path: STREAM_PATH, mounts: [{ path: SUB_STREAM_PATH, clip: this.clips.sub }], frozen: this.frozenFlag,
     });
     this.state.rtspPort = this.rtsp.port;
   }

@@ -10,6 +10,17 @@ export const CACHE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '.c
 const FFMPEG = '/usr/bin/ffmpeg';
 
 export const DEFAULT_VIDEO: VideoFormat = { width: 640, height: 360, fps: 25, gop: 50, bitrateKbps: 800 };
+
+/**
+ * The sub-stream of a main stream: half the size each way (even, as H.264 4:2:0 needs), the same
+ * rate and GOP, a quarter of the bitrate, the plain pattern. Derived, not chosen per camera, so
+ * every camera of a given main format shares one cached clip: a demo of 4 or a benchmark of 32
+ * cameras encodes it once.
+ */
+export function subStreamVideo(main: VideoFormat): VideoFormat {
+  const half = (n: number): number => Math.max(2, Math.round(n / 4) * 2);
+  return { width: half(main.width), height: half(main.height), fps: main.fps, gop: main.gop, bitrateKbps: Math.max(64, Math.round(main.bitrateKbps / 4)) };
+}
 /** Two GOPs: short to encode, long enough that the loop point is exercised within a few seconds. */
 const CLIP_SECONDS = 4;
 

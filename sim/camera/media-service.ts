@@ -1,15 +1,17 @@
-// Media service (trt) operations: one H.264 profile whose encoder settings match the served clip.
+// Media service (trt) operations: a main stream and a smaller sub-stream, both H.264, whose encoder
+// settings match the clips served at their own RTSP paths.
 import type { Operation } from './device-service';
 import { child, escapeXml as x, faults, text } from './soap';
-import { httpBase, rtspUrl, PROFILE_TOKEN, SNAPSHOT_PATH, VIDEO_SOURCE_TOKEN, type CameraState } from './state';
+import { httpBase, rtspUrl, streamProfiles, VIDEO_SOURCE_TOKEN, type CameraState, type StreamProfile } from './state';
 
-function profile(s: CameraState): string {
-  const v = s.video;
-  return `<trt:Profiles token="${PROFILE_TOKEN}" fixed="true"><tt:Name>mainStream</tt:Name>` +
+function profile(s: CameraState, p: StreamProfile, index: number, element = 'trt:Profiles'): string {
+  const v = p.video;
+  const n = index + 1;
+  return `<${element} token="${p.token}" fixed="true"><tt:Name>${p.name}</tt:Name>` +
     '<tt:VideoSourceConfiguration token="VideoSourceConfig_1"><tt:Name>VideoSourceConfig</tt:Name>' +
-    `<tt:UseCount>1</tt:UseCount><tt:SourceToken>${VIDEO_SOURCE_TOKEN}</tt:SourceToken>` +
-    `<tt:Bounds x="0" y="0" width="${v.width}" height="${v.height}"/></tt:VideoSourceConfiguration>` +
-    '<tt:VideoEncoderConfiguration token="VideoEncoderConfig_1"><tt:Name>VideoEncoder_1</tt:Name>' +
+    `<tt:UseCount>2</tt:UseCount><tt:SourceToken>${VIDEO_SOURCE_TOKEN}</tt:SourceToken>` +
+    `<tt:Bounds x="0" y="0" width="${s.video.width}" height="${s.video.height}"/></tt:VideoSourceConfiguration>` +
+    `<tt:VideoEncoderConfiguration token="VideoEncoderConfig_${n}"><tt:Name>VideoEncoder_${n}</tt:Name>` +
     '<tt:UseCount>1</tt:UseCount><tt:Encoding>H264</tt:Encoding>' +
     `<tt:Resolution><tt:Width>${v.width}</tt:Width><tt:Height>${v.height}</tt:Height></tt:Resolution>` +
     '<tt:Quality>5</tt:Quality><tt:RateControl>' +
@@ -18,7 +20,7 @@ function profile(s: CameraState): string {
     `<tt:H264><tt:GovLength>${v.gop}</tt:GovLength><tt:H264Profile>Baseline</tt:H264Profile></tt:H264>` +
     '<tt:Multicast><tt:Address><tt:Type>IPv4</tt:Type><tt:IPv4Address>0.0.0.0</tt:IPv4Address></tt:Address>' +
     '<tt:Port>0</tt:Port><tt:TTL>1</tt:TTL><tt:AutoStart>false</tt:AutoStart></tt:Multicast>' +
-    '<tt:SessionTimeout>PT60S</tt:SessionTimeout></tt:VideoEncoderConfiguration></trt:Profiles>';
+    `<tt:SessionTimeout>PT60S</tt:SessionTimeout></tt:VideoEncoderConfiguration></${element}>`;
 }
 
 function mediaUri(uri: string, timeout: string): string {
@@ -26,18 +28,25 @@ function mediaUri(uri: string, timeout: string): string {
     `<tt:InvalidAfterReboot>false</tt:InvalidAfterReboot><tt:Timeout>${timeout}</tt:Timeout></trt:MediaUri>`;
 }
 
-/** True if the request names our profile; real cameras fault with ter:NoProfile otherwise. */
-function knownProfile(body: unknown, operation: string): boolean {
+/**
+ * The profile a request names, the main one when it names none (as the onvif library's
+ * defaults do); undefined for an unknown token, which real cameras fault with ter:NoProfile.
+ */
+function requestedProfile(body: unknown, operation: string, s: CameraState): { p: StreamProfile; index: number } | undefined {
   const token = text(child(body, operation), 'ProfileToken');
-  return token === undefined || token === PROFILE_TOKEN;
+  const all = streamProfiles(s);
+  const index = token === undefined ? 0 : all.findIndex((p) => p.token === token);
+  const p = all[index];
+  return p ? { p, index } : undefined;
 }
 
 export const mediaOperations: Record<string, Operation> = {
-  GetProfiles: (_req, s) => `<trt:GetProfilesResponse>${profile(s)}</trt:GetProfilesResponse>`,
+  GetProfiles: (_req, s) => `<trt:GetProfilesResponse>${streamProfiles(s).map((p, i) => profile(s, p, i)).join('')}</trt:GetProfilesResponse>`,
 
-  GetProfile: (req, s) => knownProfile(req.body, 'GetProfile')
-    ? `<trt:GetProfileResponse>${profile(s).replace(/^<trt:Profiles /, '<trt:Profile ').replace(/<\/trt:Profiles>$/, '</trt:Profile>')}</trt:GetProfileResponse>`
-    : faults.noProfile(),
+  GetProfile: (req, s) => {
+    const r = requestedProfile(req.body, 'GetProfile', s);
+    return r ? `<trt:GetProfileResponse>${profile(s, r.p, r.index, 'trt:Profile')}</trt:GetProfileResponse>` : faults.noProfile();
+  },
 
   // The onvif npm client calls this while connecting and needs a source matching the profile.
   GetVideoSources: (_req, s) => '<trt:GetVideoSourcesResponse>' +
@@ -45,11 +54,13 @@ export const mediaOperations: Record<string, Operation> = {
     `<tt:Resolution><tt:Width>${s.video.width}</tt:Width><tt:Height>${s.video.height}</tt:Height></tt:Resolution>` +
     '</trt:VideoSources></trt:GetVideoSourcesResponse>',
 
-  GetStreamUri: (req, s) => knownProfile(req.body, 'GetStreamUri')
-    ? `<trt:GetStreamUriResponse>${mediaUri(rtspUrl(s), 'PT60S')}</trt:GetStreamUriResponse>`
-    : faults.noProfile(),
+  GetStreamUri: (req, s) => {
+    const r = requestedProfile(req.body, 'GetStreamUri', s);
+    return r ? `<trt:GetStreamUriResponse>${mediaUri(rtspUrl(s, r.p.rtspPath, true), 'PT60S')}</trt:GetStreamUriResponse>` : faults.noProfile();
+  },
 
-  GetSnapshotUri: (req, s) => knownProfile(req.body, 'GetSnapshotUri')
-    ? `<trt:GetSnapshotUriResponse>${mediaUri(`${httpBase(s)}${SNAPSHOT_PATH}`, 'PT0S')}</trt:GetSnapshotUriResponse>`
-    : faults.noProfile(),
+  GetSnapshotUri: (req, s) => {
+    const r = requestedProfile(req.body, 'GetSnapshotUri', s);
+    return r ? `<trt:GetSnapshotUriResponse>${mediaUri(`${httpBase(s, true)}${r.p.snapshotPath}`, 'PT0S')}</trt:GetSnapshotUriResponse>` : faults.noProfile();
+  },
 };

@@ -5,7 +5,7 @@ import { checkUsernameToken } from './auth';
 import { deviceOperations, PUBLIC_OPERATIONS, type Operation } from './device-service';
 import { mediaOperations } from './media-service';
 import { contentType, envelope, faultEnvelope, faults, parseSoapRequest, SoapParseError, type Fault, type SoapVersion } from './soap';
-import { cameraNow, DEVICE_PATH, MEDIA_PATH, SNAPSHOT_PATH, type CameraState } from './state';
+import { cameraNow, DEVICE_PATH, MEDIA_PATH, type CameraState } from './state';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -18,7 +18,8 @@ export interface OnvifServerOptions {
   /** Address to bind; the port comes from `state.onvifPort` (0 = ephemeral, then kept for restarts). */
   bindHost: string;
   state: CameraState;
-  snapshot: Buffer;
+  /** JPEG by path: one per profile. */
+  snapshots: Record<string, Buffer>;
   maxBodyBytes?: number;
 }
 
@@ -75,9 +76,10 @@ export class OnvifServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://camera').pathname;
-    if (path === SNAPSHOT_PATH && (req.method === 'GET' || req.method === 'HEAD')) {
-      res.writeHead(200, { 'Content-Type': 'image/jpeg', 'Content-Length': this.opts.snapshot.length });
-      res.end(req.method === 'GET' ? this.opts.snapshot : undefined);
+    const snapshot = Object.hasOwn(this.opts.snapshots, path) ? this.opts.snapshots[path] : undefined;
+    if (snapshot && (req.method === 'GET' || req.method === 'HEAD')) {
+      res.writeHead(200, { 'Content-Type': 'image/jpeg', 'Content-Length': snapshot.length });
+      res.end(req.method === 'GET' ? snapshot : undefined);
       return;
     }
     const operations = SERVICES[path];

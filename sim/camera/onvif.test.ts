@@ -26,13 +26,18 @@ describe('simulated camera: ONVIF', () => {
     expect(info).toMatchObject({ manufacturer: 'Sargs', model: 'SimCam 1000' });
 
     const profiles = await call<Profile[]>((cb) => c.getProfiles(cb));
-    const encoder = profiles[0]?.videoEncoderConfiguration;
-    expect(encoder).toMatchObject({ encoding: 'H264', resolution: { width: 640, height: 360 }, rateControl: { frameRateLimit: 25 } });
+    expect(profiles.map((p) => [p.$.token, p.name])).toEqual([['Profile_1', 'mainStream'], ['Profile_2', 'subStream']]);
+    expect(profiles[0]?.videoEncoderConfiguration).toMatchObject({ encoding: 'H264', resolution: { width: 640, height: 360 }, rateControl: { frameRateLimit: 25, bitrateLimit: 800 } });
+    expect(profiles[1]?.videoEncoderConfiguration).toMatchObject({ encoding: 'H264', resolution: { width: 320, height: 180 }, rateControl: { frameRateLimit: 25, bitrateLimit: 200 } });
     expect(c.activeSource).toMatchObject({ profileToken: 'Profile_1', width: 640, height: 360, fps: 25 });
 
     const stream = await call<MediaUri>((cb) => c.getStreamUri({ protocol: 'RTSP' }, cb));
     expect(stream.uri).toBe(cam.rtspUrl);
     expect(stream.uri).toMatch(/^rtsp:\/\/127\.0\.0\.1:\d+\/stream$/);
+    const sub = await call<MediaUri>((cb) => c.getStreamUri({ protocol: 'RTSP', profileToken: 'Profile_2' }, cb));
+    expect(sub.uri).toBe(cam.subRtspUrl);
+    expect(sub.uri).toBe(`rtsp://127.0.0.1:${cam.rtspPort}/sub`);
+    await expect(call<MediaUri>((cb) => c.getStreamUri({ protocol: 'RTSP', profileToken: 'Profile_9' }, cb))).rejects.toThrow(/NoProfile|profile/i);
 
     const snapshot = await call<MediaUri>((cb) => c.getSnapshotUri({}, cb));
     expect(snapshot.uri).toBe(cam.snapshotUrl);
@@ -41,6 +46,34 @@ describe('simulated camera: ONVIF', () => {
     const jpeg = Buffer.from(await res.arrayBuffer());
     expect([jpeg[0], jpeg[1]]).toEqual([0xff, 0xd8]);
     expect([jpeg.at(-2), jpeg.at(-1)]).toEqual([0xff, 0xd9]);
+
+    const subSnapshot = await call<MediaUri>((cb) => c.getSnapshotUri({ profileToken: 'Profile_2' }, cb));
+    expect(subSnapshot.uri).toBe(cam.subSnapshotUrl);
+    const small = Buffer.from(await (await fetch(subSnapshot.uri, { signal: AbortSignal.timeout(5000) })).arrayBuffer());
+    expect([small[0], small[1]]).toEqual([0xff, 0xd8]);
+    expect(small.length).toBeLessThan(jpeg.length);
+  });
+
+  it('with a reported host, writes it into stream and snapshot URIs only, while it serves where it is reached', async () => {
+    const nat = await SimulatedCamera.start({ name: 'Behind NAT', username: USER, password: PASSWORD, reportedHost: '0.0.0.0' });
+    try {
+      const c = await connectCam({ hostname: nat.host, port: nat.onvifPort, username: USER, password: PASSWORD });
+      const [main, sub, snap] = await Promise.all([
+        call<MediaUri>((cb) => c.getStreamUri({ protocol: 'RTSP', profileToken: 'Profile_1' }, cb)),
+        call<MediaUri>((cb) => c.getStreamUri({ protocol: 'RTSP', profileToken: 'Profile_2' }, cb)),
+        call<MediaUri>((cb) => c.getSnapshotUri({ profileToken: 'Profile_1' }, cb)),
+      ]);
+      expect(main.uri).toBe(`rtsp://0.0.0.0:${nat.rtspPort}/stream`);
+      expect(main.uri).toBe(nat.reportedRtspUrl);
+      expect(sub.uri).toBe(`rtsp://0.0.0.0:${nat.rtspPort}/sub`);
+      expect(snap.uri).toBe(`http://0.0.0.0:${nat.onvifPort}/onvif/snapshot.jpg`);
+      expect(nat.rtspUrl).toBe(`rtsp://127.0.0.1:${nat.rtspPort}/stream`);
+      // The device service's own addresses are not part of the act.
+      const caps = await soap(nat.deviceServiceUrl, { operation: 'GetCapabilities', credentials: { username: USER, password: PASSWORD } });
+      expect(caps.body).toContain(`http://127.0.0.1:${nat.onvifPort}/onvif/media_service`);
+    } finally {
+      await nat.stop();
+    }
   });
 
   it('refuses a wrong password with ter:NotAuthorized', async () => {

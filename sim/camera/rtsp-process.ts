@@ -32,6 +32,8 @@ export interface RtspProcessOptions {
   clip: string;
   fps: number;
   path: string;
+  /** More clips served by the same server, each at its own path (the sub-stream). */
+  mounts?: { path: string; clip: string }[];
   frozen: boolean;
 }
 
@@ -80,7 +82,8 @@ export class RtspProcess {
 
   static async start(opts: RtspProcessOptions): Promise<RtspProcess> {
     const args = [SCRIPT, '--host', opts.host, '--port', String(opts.port), '--clip', opts.clip,
-      '--fps', String(opts.fps), '--path', opts.path, ...(opts.frozen ? ['--frozen'] : [])];
+      '--fps', String(opts.fps), '--path', opts.path, ...(opts.mounts ?? []).flatMap((m) => ['--mount', `${m.path}=${m.clip}`]),
+      ...(opts.frozen ? ['--frozen'] : [])];
     const proc = new RtspProcess(spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] }));
     try {
       const ready = await proc.waitForLine((l) => l.startsWith('READY '), READY_TIMEOUT_MS);

@@ -22,9 +22,11 @@ describe('simulated camera: RTSP', () => {
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
-  it('serves H.264 at the advertised resolution over RTSP/TCP', async () => {
+  it('serves H.264 at the advertised resolution over RTSP/TCP, and the sub-stream at half of it from the same server', async () => {
     const probe = await ffprobeStream(cam.rtspUrl);
     expect(probe, probe.stderr).toMatchObject({ ok: true, codec: 'h264', width: 640, height: 360, fps: '25/1' });
+    const sub = await ffprobeStream(cam.subRtspUrl);
+    expect(sub, sub.stderr).toMatchObject({ ok: true, codec: 'h264', width: 320, height: 180, fps: '25/1' });
   });
 
   it('can be recorded with -c copy across loop points with increasing timestamps', async () => {
@@ -54,19 +56,21 @@ describe('simulated camera: RTSP', () => {
     expect(decode.stderr.trim()).toBe('');
   });
 
-  it('freeze() stops frames while the session stays open; unfreeze() resumes them', async () => {
+  it('freeze() stops frames of both streams while the sessions stay open; unfreeze() resumes them', async () => {
     const reader = new FfmpegReader(cam.rtspUrl);
-    readers.push(reader);
-    await reader.waitFor((n) => n >= 25, 20_000, 'the first second of video');
+    const subReader = new FfmpegReader(cam.subRtspUrl);
+    readers.push(reader, subReader);
+    await Promise.all([reader, subReader].map((r) => r.waitFor((n) => n >= 25, 20_000, 'the first second of video')));
 
     await cam.freeze();
-    const frozenAt = await reader.waitForSilence(1500, 10_000);
-    expect(reader.running).toBe(true);
-    expect(await establishedTo(cam.rtspPort)).toBeGreaterThanOrEqual(1);
+    const [frozenAt, subFrozenAt] = await Promise.all([reader.waitForSilence(1500, 10_000), subReader.waitForSilence(1500, 10_000)]);
+    expect(reader.running && subReader.running).toBe(true);
+    expect(await establishedTo(cam.rtspPort)).toBeGreaterThanOrEqual(2);
     expect(reader.frames).toBe(frozenAt);
 
     await cam.unfreeze();
     await reader.waitFor((n) => n >= frozenAt + 25, 10_000, 'frames after unfreeze');
+    await subReader.waitFor((n) => n >= subFrozenAt + 25, 10_000, 'sub-stream frames after unfreeze');
     expect(reader.running).toBe(true);
   });
 
@@ -84,8 +88,11 @@ describe('simulated camera: RTSP', () => {
     expect(await tcpProbe(cam.host, cam.rtspPort)).toBe('ECONNREFUSED');
     expect((await ffprobeStream(cam.rtspUrl)).ok).toBe(false);
 
+    expect((await ffprobeStream(cam.subRtspUrl)).ok).toBe(false);
+
     await cam.startStream();
     const probe = await ffprobeStream(cam.rtspUrl);
     expect(probe, probe.stderr).toMatchObject({ ok: true, codec: 'h264', width: 640 });
+    expect(await ffprobeStream(cam.subRtspUrl)).toMatchObject({ ok: true, width: 320 });
   });
 });

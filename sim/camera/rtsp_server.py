@@ -1,5 +1,8 @@
 #!/usr/bin/python3
-"""RTSP side of the simulated camera: loops a pre-encoded H.264 clip at real-time pace.
+"""RTSP side of the simulated camera: loops pre-encoded H.264 clips at real-time pace.
+
+The main clip is served at --path; each --mount PATH=CLIP serves another (the sub-stream) from
+the same server, so a second stream costs no process, and no pipeline until a client plays it.
 
 Run with Debian's /usr/bin/python3 (python3-gi, gir1.2-gst-rtsp-server-1.0).
 Prints `READY <port>` once listening. Reads commands on stdin, one per line:
@@ -35,35 +38,49 @@ def parse_args():
     p.add_argument('--clip', required=True, help='Annex-B .h264 file')
     p.add_argument('--fps', type=int, default=25)
     p.add_argument('--path', default='/stream')
+    p.add_argument('--mount', action='append', default=[], metavar='PATH=CLIP',
+                   help='another Annex-B .h264 clip served at PATH, e.g. /sub=/tmp/sub.h264')
     p.add_argument('--frozen', action='store_true')
-    return p.parse_args()
+    args = p.parse_args()
+    args.mounts = [(args.path, args.clip)]
+    for m in args.mount:
+        path, sep, clip = m.partition('=')
+        if not sep or not path.startswith('/') or not clip:
+            p.error(f'--mount wants PATH=CLIP with PATH starting with /, got {m!r}')
+        args.mounts.append((path, clip))
+    return args
 
 
 class Camera:
     def __init__(self, args):
         self.frozen = args.frozen
+        # Every playing stream's valve, of every mount: freezing the camera freezes them all.
         self.valves = set()
-        location = args.clip.replace('\\', '\\\\').replace('"', '\\"')
+        self.server = GstRtspServer.RTSPServer()
+        self.server.set_address(args.host)
+        self.server.set_service(str(args.port))
+        mounts = self.server.get_mount_points()
+        for path, clip in args.mounts:
+            mounts.add_factory(path, self.factory(clip, args.fps))
+
+    def factory(self, clip, fps):
+        location = clip.replace('\\', '\\\\').replace('"', '\\"')
         # multifilesrc gives no timestamps; h264parse interpolates DTS from the framerate caps
         # and keeps counting across loops, so the stream never jumps back in time.
         # clocksync paces to real time *before* the valve: otherwise a dropping valve would
         # let the source race ahead while frozen and stall the stream after unfreezing.
         launch = (
             f'( multifilesrc location="{location}" loop=true '
-            f'! video/x-h264,stream-format=byte-stream,alignment=au,framerate={args.fps}/1 '
+            f'! video/x-h264,stream-format=byte-stream,alignment=au,framerate={fps}/1 '
             f'! h264parse name=parse config-interval=-1 '
             f'! clocksync ! valve name=freeze drop={"true" if self.frozen else "false"} '
             f'! rtph264pay name=pay0 pt=96 config-interval=-1 )'
         )
-        self.factory = GstRtspServer.RTSPMediaFactory()
-        self.factory.set_launch(launch)
-        self.factory.set_shared(True)
-        self.factory.connect('media-configure', self.on_media_configure)
-
-        self.server = GstRtspServer.RTSPServer()
-        self.server.set_address(args.host)
-        self.server.set_service(str(args.port))
-        self.server.get_mount_points().add_factory(args.path, self.factory)
+        factory = GstRtspServer.RTSPMediaFactory()
+        factory.set_launch(launch)
+        factory.set_shared(True)
+        factory.connect('media-configure', self.on_media_configure)
+        return factory
 
     def on_media_configure(self, _factory, media):
         bin_ = media.get_element()

@@ -22,8 +22,13 @@ export interface CameraState {
   password: string;
   /** The camera's clock is `Date.now() + clockSkewMs`. */
   clockSkewMs: number;
-  /** Host written into XAddrs and URIs. */
+  /** Host written into XAddrs, and into stream and snapshot URIs unless `reportedHost` is set. */
   advertisedHost: string;
+  /**
+   * Host written into GetStreamUri and GetSnapshotUri answers instead, like a camera behind NAT or
+   * after a DHCP change reporting an address nobody reaches it at (0.0.0.0, its old address).
+   */
+  reportedHost?: string;
   onvifPort: number;
   rtspPort: number;
   endpointReference: string;
@@ -33,17 +38,40 @@ export interface CameraState {
   serialNumber: string;
   hardwareId: string;
   location: string;
+  /** The main stream (profile Profile_1). */
   video: VideoFormat;
+  /** The smaller sub-stream (profile Profile_2), for live grids. */
+  subVideo: VideoFormat;
+}
+
+/** One media profile the camera offers: its token, name, format and where it is served. */
+export interface StreamProfile {
+  token: string;
+  name: string;
+  video: VideoFormat;
+  rtspPath: string;
+  snapshotPath: string;
 }
 
 export const STREAM_PATH = '/stream';
+export const SUB_STREAM_PATH = '/sub';
 export const DEVICE_PATH = '/onvif/device_service';
 export const MEDIA_PATH = '/onvif/media_service';
 export const SNAPSHOT_PATH = '/onvif/snapshot.jpg';
+export const SUB_SNAPSHOT_PATH = '/onvif/snapshot-sub.jpg';
 export const PROFILE_TOKEN = 'Profile_1';
+export const SUB_PROFILE_TOKEN = 'Profile_2';
 export const VIDEO_SOURCE_TOKEN = 'VideoSource_1';
 
-export function newCameraState(init: Pick<CameraState, 'name' | 'username' | 'password' | 'advertisedHost' | 'video'> & Partial<CameraState>): CameraState {
+/** Main stream first, as real cameras list it. */
+export function streamProfiles(state: CameraState): StreamProfile[] {
+  return [
+    { token: PROFILE_TOKEN, name: 'mainStream', video: state.video, rtspPath: STREAM_PATH, snapshotPath: SNAPSHOT_PATH },
+    { token: SUB_PROFILE_TOKEN, name: 'subStream', video: state.subVideo, rtspPath: SUB_STREAM_PATH, snapshotPath: SUB_SNAPSHOT_PATH },
+  ];
+}
+
+export function newCameraState(init: Pick<CameraState, 'name' | 'username' | 'password' | 'advertisedHost' | 'video' | 'subVideo'> & Partial<CameraState>): CameraState {
   const uuid = randomUUID();
   return {
     clockSkewMs: 0,
@@ -64,12 +92,14 @@ export function cameraNow(state: CameraState): Date {
   return new Date(Date.now() + state.clockSkewMs);
 }
 
-export function httpBase(state: CameraState): string {
-  return `http://${hostForUrl(state.advertisedHost)}:${state.onvifPort}`;
+/** Where the camera's HTTP side is reached; `reported` gives the base it writes into snapshot URIs. */
+export function httpBase(state: CameraState, reported = false): string {
+  return `http://${hostForUrl(reported ? state.reportedHost ?? state.advertisedHost : state.advertisedHost)}:${state.onvifPort}`;
 }
 
-export function rtspUrl(state: CameraState): string {
-  return `rtsp://${hostForUrl(state.advertisedHost)}:${state.rtspPort}${STREAM_PATH}`;
+/** Where a stream is reached; `reported` gives the URI the camera writes into GetStreamUri answers. */
+export function rtspUrl(state: CameraState, path = STREAM_PATH, reported = false): string {
+  return `rtsp://${hostForUrl(reported ? state.reportedHost ?? state.advertisedHost : state.advertisedHost)}:${state.rtspPort}${path}`;
 }
 
 function hostForUrl(host: string): string {

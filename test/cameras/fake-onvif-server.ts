@@ -12,6 +12,8 @@ export interface FakeServer {
   url: string;
   /** Operations asked for, in order (local name of the first Body element). */
   operations: string[];
+  /** The profile token each request named, in the same order (undefined where it named none). */
+  profileTokens: (string | undefined)[];
   close(): Promise<void>;
 }
 
@@ -19,13 +21,16 @@ export type Handler = (req: IncomingMessage, res: ServerResponse, operation: str
 
 export async function startFakeServer(handler: Handler): Promise<FakeServer> {
   const operations: string[] = [];
+  const profileTokens: (string | undefined)[] = [];
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const op = operationOf(Buffer.concat(chunks).toString('utf8'));
+      const xml = Buffer.concat(chunks).toString('utf8');
+      const op = operationOf(xml);
       operations.push(op);
+      profileTokens.push(/<(?:[\w.-]+:)?ProfileToken>([^<]*)</.exec(xml)?.[1]);
       handler(req, res, op);
     });
   });
@@ -36,6 +41,7 @@ export async function startFakeServer(handler: Handler): Promise<FakeServer> {
   return {
     url: `http://127.0.0.1:${address.port}/onvif/device_service`,
     operations,
+    profileTokens,
     close: () => new Promise<void>((resolve) => {
       for (const s of sockets) s.destroy();
       server.close(() => resolve());

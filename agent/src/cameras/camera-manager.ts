@@ -53,9 +53,20 @@ export interface CameraManagerDeps {
 const PROBE_CHECK_MS = 1000;
 const STORAGE_REPORT_MS = 10 * 60_000;
 
+/**
+ * What the hub may know of a camera: named field by field, so a field added to the record (a
+ * secret, say) stays at the site until it is put here on purpose. Addresses carry no credentials.
+ */
 export function cameraInfo(r: CameraRecord): CameraInfo {
-  const { username: _u, passwordEnc: _p, streamUri: _s, snapshotUri: _n, profileToken: _t, addedAt: _a, ...info } = r;
-  return info;
+  const optional = {
+    manufacturer: r.manufacturer, model: r.model, firmwareVersion: r.firmwareVersion, serialNumber: r.serialNumber,
+    encoding: r.encoding, width: r.width, height: r.height, fps: r.fps, clockOffsetMs: r.clockOffsetMs,
+  };
+  return {
+    id: r.id, name: r.name, deviceUrl: r.deviceUrl,
+    ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)),
+    profiles: r.profiles, mainProfileToken: r.mainProfileToken, subProfileToken: r.subProfileToken,
+  };
 }
 
 /**

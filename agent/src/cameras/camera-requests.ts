@@ -4,6 +4,7 @@ import { CameraError } from './camera-errors';
 import { cameraInfo, type CameraManager } from './camera-manager';
 import { ExportError, exportRange } from './export';
 import { LegalHoldError } from './legal-holds';
+import { CameraProfileError } from './profile-choice';
 import { RetentionPolicyError } from './retention';
 import { SnapshotError } from './snapshot';
 
@@ -30,6 +31,7 @@ export function registerCameraRequests(router: RequestRouter, cameras: CameraMan
       return cameraInfo(await cameras.add(args));
     } catch (err) {
       if (err instanceof CameraError) throw new RequestError(err.kind, err.message);
+      if (err instanceof CameraProfileError) throw new RequestError('bad-request', err.message);
       if (err instanceof Error && err.name === 'CameraAddressError') throw new RequestError('bad-request', err.message);
       throw err;
     }

@@ -1,6 +1,7 @@
-// Adding a camera: ask it what it offers, keep the best H.264 stream, store it with the password
-// encrypted. Failures are the camera errors from onvif-client, unchanged, so callers can tell
-// an operator which of network, password, clock or device is at fault.
+// Adding a camera: ask it what it offers, keep every profile and record the best H.264 one (or
+// the one an operator chose), store it with the password encrypted. Failures are the camera
+// errors from onvif-client, unchanged, so callers can tell an operator which of network,
+// password, clock or device is at fault; a profile the camera lacks is a CameraProfileError.
 import { createHash, randomUUID } from 'node:crypto';
 import type { CameraStore } from './camera-store';
 import { encryptSecret } from './credentials';
@@ -12,6 +13,8 @@ export interface AddCameraInput {
   username: string;
   password: string;
   name?: string;
+  /** The profile to record; default the highest-resolution H.264 one. */
+  profileToken?: string;
 }
 
 export interface OnboardingDeps {
@@ -32,12 +35,15 @@ export async function addCamera(input: AddCameraInput, deps: OnboardingDeps): Pr
   const found = await probe({
     url: input.url, username: input.username, password: input.password, clock,
     ...(deps.timeoutMs !== undefined ? { timeoutMs: deps.timeoutMs } : {}),
+    ...(input.profileToken !== undefined ? { profileToken: input.profileToken } : {}),
   });
-  const profile = found.profiles.find((p) => p.token === found.profileToken);
-  if (!profile) throw new Error(`probe result names profile ${found.profileToken} but does not list it`);
-
   const id = await cameraId(found, deps.store);
   const existing = await deps.store.get(id);
+  // Re-adding (a new password, a new address) keeps an operator's earlier choice while the camera still has it.
+  const chosen = input.profileToken ?? usableChoice(existing?.chosenProfileToken, found.profiles);
+  const main = found.profiles.find((p) => p.token === (chosen ?? found.profileToken));
+  if (!main?.streamUri) throw new Error(`probe result names profile ${found.profileToken} but does not list it with a stream address`);
+
   const info = found.deviceInformation;
   const record: CameraRecord = {
     id,
@@ -45,20 +51,33 @@ export async function addCamera(input: AddCameraInput, deps: OnboardingDeps): Pr
     deviceUrl: found.deviceUrl,
     ...(info.manufacturer ? { manufacturer: info.manufacturer } : {}),
     ...(info.model ? { model: info.model } : {}),
-    encoding: profile.encoding,
-    width: profile.width,
-    height: profile.height,
-    fps: profile.fps,
+    ...(info.firmwareVersion ? { firmwareVersion: info.firmwareVersion } : {}),
+    ...(info.serialNumber ? { serialNumber: info.serialNumber } : {}),
+    encoding: main.encoding,
+    width: main.width,
+    height: main.height,
+    fps: main.fps,
     clockOffsetMs: found.clockOffsetMs,
+    profiles: found.profiles,
+    mainProfileToken: main.token,
+    subProfileToken: found.subProfileToken,
+    ...(chosen !== undefined ? { chosenProfileToken: chosen } : {}),
     username: input.username,
     passwordEnc: encryptSecret(input.password, deps.key),
-    streamUri: found.streamUri,
-    ...(found.snapshotUri ? { snapshotUri: found.snapshotUri } : {}),
-    profileToken: profile.token,
+    streamUri: main.streamUri,
+    ...(main.reportedStreamUri ? { reportedStreamUri: main.reportedStreamUri } : {}),
+    ...(main.snapshotUri ? { snapshotUri: main.snapshotUri } : {}),
+    ...(main.reportedSnapshotUri ? { reportedSnapshotUri: main.reportedSnapshotUri } : {}),
     addedAt: existing?.addedAt ?? new Date(clock.now()).toISOString(),
   };
   await deps.store.put(record);
   return record;
+}
+
+/** The earlier choice, if the camera still offers it as an H.264 profile with a stream address. */
+function usableChoice(token: string | undefined, profiles: ProbeResult['profiles']): string | undefined {
+  const p = token === undefined ? undefined : profiles.find((x) => x.token === token);
+  return p?.encoding === 'H264' && p.streamUri ? p.token : undefined;
 }
 
 /**

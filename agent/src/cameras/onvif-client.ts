@@ -4,19 +4,25 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
+import { MAX_CAMERA_PROFILES, type CameraProfile } from '@sargs/shared';
 import onvif, { type Cam } from 'onvif';
 import {
-  CameraAddressError, CameraClockSkewError, CameraProtocolError, CameraUnreachableError,
+  CameraAddressError, CameraClockSkewError, CameraError, CameraProtocolError, CameraUnreachableError,
   classifyFailure, RESPONSE_TOO_LARGE, seconds,
 } from './camera-errors';
+import { chooseProfiles } from './profile-choice';
+import { reachableAddress, type CameraAddress } from './stream-address';
 import { systemClock, type Clock } from './types';
+
+export { bestH264Profile, subH264Profile } from './profile-choice';
 
 /** WS-UsernameToken digests carry a creation time; cameras (Axis, Hikvision) refuse them beyond this skew. */
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 /** Real GetProfiles replies are tens of kB; anything this large is a broken or hostile device. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 2 * 1024 * 1024;
-const MAX_URI_LENGTH = 2048;
 const MAX_TEXT_LENGTH = 128;
+/** ONVIF tokens are at most 64 characters; twice that is room for a sloppy camera, not for junk. */
+const MAX_TOKEN_LENGTH = 128;
 
 export interface ProbeOptions {
   /** Device service URL; `host[:port]` alone means http and /onvif/device_service. */
@@ -27,21 +33,14 @@ export interface ProbeOptions {
   timeoutMs?: number;
   clock?: Clock;
   maxResponseBytes?: number;
+  /** The profile to record instead of the highest-resolution H.264 one; must be an H.264 profile. */
+  profileToken?: string;
 }
 
 export interface DeviceInformation { manufacturer: string; model: string; firmwareVersion: string; serialNumber: string }
 
-export interface ProfileSummary {
-  token: string;
-  name: string;
-  /** Upper case without dots: H264, H265, JPEG, MPEG4. */
-  encoding: string;
-  width: number;
-  height: number;
-  fps: number;
-  /** kbit/s, when the camera states a limit. */
-  bitrate?: number;
-}
+/** A profile's facts and addresses; the addresses are usable from this gateway (stream-address.ts). */
+export type ProfileSummary = CameraProfile;
 
 export interface ProbeResult {
   /** The device service URL, normalised and without any credentials. */
@@ -49,11 +48,17 @@ export interface ProbeResult {
   deviceInformation: DeviceInformation;
   /** Camera clock minus gateway clock. */
   clockOffsetMs: number;
+  /** Every profile, in the camera's order, each with its stream and snapshot addresses where it gave them. */
   profiles: ProfileSummary[];
-  /** The profile streamUri and snapshotUri belong to: the best H.264 one. */
+  /** The main profile, which streamUri and snapshotUri belong to: the best H.264 one, or the one asked for. */
   profileToken: string;
+  /** The smallest H.264 profile, for live grids; the main one when there is only one. */
+  subProfileToken: string;
   streamUri: string;
+  /** What the camera reported, when its host is not the one that reaches the camera. */
+  reportedStreamUri?: string;
   snapshotUri?: string;
+  reportedSnapshotUri?: string;
 }
 
 export interface CameraTarget { deviceUrl: string; hostname: string; port: number; path: string; secure: boolean; host: string }
@@ -87,19 +92,25 @@ export function probeCamera(opts: ProbeOptions): Promise<ProbeResult> {
   return withCameraSession(opts, async (session, target, clockOffsetMs) => {
     await session.findMediaService();
     const deviceInformation = await session.deviceInformation();
-    const profiles = await session.profiles();
-    const best = bestH264Profile(profiles);
-    if (!best) {
-      const found = [...new Set(profiles.map((p) => p.encoding || 'unknown'))].join(', ');
-      throw new CameraProtocolError(target.host, found ? `it offers no H.264 profile (only ${found})` : 'it reports no video profiles');
-    }
-    const streamUri = await session.streamUri(best.token);
-    const snapshotUri = await session.snapshotUri(best.token);
+    const facts = await session.profiles();
+    const { main, sub } = chooseProfiles(facts, target.host, opts.profileToken);
+    const profiles: ProfileSummary[] = [];
+    // One at a time: small cameras serve one request at once and drop the rest.
+    for (const p of facts) profiles.push(await session.addresses(p, p === main || p === sub));
+    const chosen = profiles[facts.indexOf(main)]!;
     return {
       deviceUrl: target.deviceUrl, deviceInformation, clockOffsetMs, profiles,
-      profileToken: best.token, streamUri, ...(snapshotUri ? { snapshotUri } : {}),
+      profileToken: main.token, subProfileToken: sub.token,
+      streamUri: chosen.streamUri!,
+      ...pick(chosen, 'reportedStreamUri', 'snapshotUri', 'reportedSnapshotUri'),
     };
   });
+}
+
+function pick<T extends object, K extends keyof T>(from: T, ...keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (from[k] !== undefined) out[k] = from[k];
+  return out;
 }
 
 /** What a periodic health check learns about a camera already added. */
@@ -130,12 +141,6 @@ async function withCameraSession<T>(opts: ProbeOptions, work: (session: OnvifSes
   } finally {
     session.close();
   }
-}
-
-/** Highest resolution, then frame rate, then bit rate: the main stream is what gets recorded. */
-export function bestH264Profile(profiles: ProfileSummary[]): ProfileSummary | undefined {
-  return profiles.filter((p) => p.encoding === 'H264')
-    .sort((a, b) => b.width * b.height - a.width * a.height || b.fps - a.fps || (b.bitrate ?? 0) - (a.bitrate ?? 0))[0];
 }
 
 type LibCallback<T> = (err: Error | null, result: T) => void;
@@ -203,29 +208,57 @@ class OnvifSession {
     return info;
   }
 
+  /** Every profile's facts, without addresses; tokens and names from the raw reply, as the camera wrote them. */
   async profiles(): Promise<ProfileSummary[]> {
     const raw = await this.call<unknown>('GetProfiles', (cb) => this.cam.getProfiles(cb));
     if (!Array.isArray(raw)) throw this.protocol('its GetProfiles reply holds no profile list');
-    return raw.flatMap(toProfileSummary);
+    const labels = profileLabels(this.last.xml);
+    const exact = labels.length === raw.length ? labels : [];
+    return raw.flatMap((p, i) => toProfileSummary(p, exact[i])).slice(0, MAX_CAMERA_PROFILES);
   }
 
-  async streamUri(profileToken: string): Promise<string> {
+  /**
+   * The profile with its stream and snapshot addresses. A profile the agent uses (`needed`) must
+   * have a stream address; for the others, and for every snapshot, a camera that will not say is
+   * let be: recording does not need them.
+   */
+  async addresses(profile: ProfileSummary, needed: boolean): Promise<ProfileSummary> {
+    let stream: CameraAddress | undefined;
+    try {
+      stream = await this.streamUri(profile.token);
+    } catch (err) {
+      if (needed || err instanceof CameraUnreachableError || !(err instanceof CameraError)) throw err;
+    }
+    const snapshot = await this.snapshotUri(profile.token);
+    return {
+      ...profile,
+      ...(stream ? { streamUri: stream.uri, ...(stream.reported ? { reportedStreamUri: stream.reported } : {}) } : {}),
+      ...(snapshot ? { snapshotUri: snapshot.uri, ...(snapshot.reported ? { reportedSnapshotUri: snapshot.reported } : {}) } : {}),
+    };
+  }
+
+  private async streamUri(profileToken: string): Promise<CameraAddress> {
     // RTSP over TCP (interleaved), unicast: what the recorder asks for with -rtsp_transport tcp.
-    const res = await this.call<unknown>('GetStreamUri', (cb) => this.cam.getStreamUri({ protocol: 'RTSP', stream: 'RTP-Unicast', profileToken }, cb));
-    const uri = checkedUri(scalar(record(res)?.uri), ['rtsp:', 'rtsps:']);
-    if (!uri) throw this.protocol('its GetStreamUri reply holds no rtsp:// address');
-    return uri;
+    const res = await this.call<unknown>('GetStreamUri', (cb) => this.cam.getStreamUri({ protocol: 'RTSP', stream: 'RTP-Unicast', profileToken: escapeXml(profileToken) }, cb));
+    const reported = scalar(record(res)?.uri);
+    if (!reported) throw this.protocol(`its GetStreamUri reply for profile "${profileToken}" holds no address`);
+    return reachableAddress(reported, this.reached(), 'stream');
   }
 
   /** Optional: some cameras have no snapshot, or deny it to limited users; recording does not need it. */
-  async snapshotUri(profileToken: string): Promise<string | undefined> {
+  private async snapshotUri(profileToken: string): Promise<CameraAddress | undefined> {
     try {
-      const res = await this.call<unknown>('GetSnapshotUri', (cb) => this.cam.getSnapshotUri({ profileToken }, cb));
-      return checkedUri(scalar(record(res)?.uri), ['http:', 'https:']);
+      const res = await this.call<unknown>('GetSnapshotUri', (cb) => this.cam.getSnapshotUri({ profileToken: escapeXml(profileToken) }, cb));
+      const reported = scalar(record(res)?.uri);
+      return reported ? reachableAddress(reported, this.reached(), 'snapshot') : undefined;
     } catch (err) {
       if (err instanceof CameraUnreachableError) throw err;
       return undefined;
     }
+  }
+
+  private reached() {
+    return { hostname: this.target.hostname, label: this.target.host };
   }
 
   close(): void {
@@ -266,21 +299,40 @@ class OnvifSession {
   }
 }
 
-function toProfileSummary(value: unknown): ProfileSummary[] {
+interface ProfileLabel { token?: string; name?: string }
+
+function toProfileSummary(value: unknown, label: ProfileLabel | undefined): ProfileSummary[] {
   const p = record(value);
   const encoder = record(p?.videoEncoderConfiguration);
-  // linerase turns numeric tokens ("0" on Pelco) into numbers: String() them back.
-  const token = scalar(record(p?.$)?.token);
-  if (!p || !encoder || !token) return [];
+  // The library's linerase turns numeric tokens ("0" on Pelco) into numbers, and long digit runs
+  // into rounded floats: the raw reply's text where it was read, else String() them back.
+  const token = label?.token ?? scalar(record(p?.$)?.token);
+  if (!p || !encoder || !token || token.length > MAX_TOKEN_LENGTH) return [];
   const resolution = record(encoder.resolution);
   const rate = record(encoder.rateControl);
   const bitrate = num(rate?.bitrateLimit);
   return [{
-    token, name: clip(scalar(p.name) ?? token),
-    encoding: (scalar(encoder.encoding) ?? '').toUpperCase().replace(/[.\s-]/g, ''),
-    width: num(resolution?.width), height: num(resolution?.height), fps: num(rate?.frameRateLimit),
+    token, name: clip(label?.name ?? scalar(p.name) ?? token),
+    encoding: clip((scalar(encoder.encoding) ?? '').toUpperCase().replace(/[.\s-]/g, '')).slice(0, 32),
+    width: Math.round(num(resolution?.width)), height: Math.round(num(resolution?.height)), fps: num(rate?.frameRateLimit),
     ...(bitrate > 0 ? { bitrate } : {}),
   }];
+}
+
+/**
+ * Token and name of each profile in a GetProfiles reply, in order, as written. A profile's own
+ * Name is its first child element, ahead of the configurations' names.
+ */
+export function profileLabels(xml: string | undefined): ProfileLabel[] {
+  if (!xml) return [];
+  const opens = [...xml.matchAll(/<(?:[\w.-]+:)?Profiles\b([^>]*)>/g)];
+  return opens.map((m, i) => {
+    const body = xml.slice((m.index ?? 0) + m[0].length, opens[i + 1]?.index ?? xml.length);
+    const attr = /\btoken\s*=\s*(?:"([^"]*)"|'([^']*)')/.exec(m[1] ?? '');
+    const token = attr ? decodeEntities(attr[1] ?? attr[2] ?? '').trim() : undefined;
+    const name = xmlText(body, 'Name');
+    return { ...(token ? { token } : {}), ...(name ? { name } : {}) };
+  });
 }
 
 function record(v: unknown): Record<string, unknown> | undefined {
@@ -302,27 +354,26 @@ function clip(s: string): string {
   return s.length > MAX_TEXT_LENGTH ? s.slice(0, MAX_TEXT_LENGTH) : s;
 }
 
-function checkedUri(uri: string | undefined, protocols: string[]): string | undefined {
-  if (!uri || uri.length > MAX_URI_LENGTH) return undefined;
-  try {
-    return protocols.includes(new URL(uri).protocol) ? uri : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
 /** Text of the first `<prefix:tag>` element in a reply, entities decoded. */
 export function xmlText(xml: string | undefined, tag: string): string | undefined {
   const m = xml && new RegExp(`<(?:[\\w.-]+:)?${tag}(?:\\s[^>]*)?>([^<]*)</`).exec(xml);
   if (!m) return undefined;
-  const text = (m[1] ?? '').replace(/&(#x[\da-f]+|#\d+|\w+);/gi, (all, e: string) => {
+  return decodeEntities(m[1] ?? '').trim() || undefined;
+}
+
+/** The library writes tokens into its requests as they are; one holding & or < would break the XML. */
+function escapeXml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&${({ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": 'apos' } as Record<string, string>)[c]};`);
+}
+
+function decodeEntities(text: string): string {
+  return text.replace(/&(#x[\da-f]+|#\d+|\w+);/gi, (all, e: string) => {
     if (e[0] !== '#') return ENTITIES[e] ?? all;
     const code = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
     return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : all;
-  }).trim();
-  return text || undefined;
+  });
 }
 
 /** An agent whose sockets give up once a reply passes `maxBytes`: the library buffers replies whole. */

@@ -1,13 +1,20 @@
-import type { CameraHealth, CameraInfo } from '@sargs/shared';
+import type { CameraHealth, CameraInfo, CameraProfile } from '@sargs/shared';
 
 /** What the agent stores about a camera it records (credentials encrypted, never in clear). */
 export interface CameraRecord extends CameraInfo {
   username: string;
   /** AES-256-GCM ciphertext of the password, see credentials.ts. */
   passwordEnc: string;
+  profiles: CameraProfile[];
+  mainProfileToken: string;
+  subProfileToken: string;
+  /** The main profile chosen by an operator, kept across re-adds; absent when the agent chose. */
+  chosenProfileToken?: string;
+  /** The main profile's addresses as the agent uses them (stream-address.ts): no credentials in them. */
   streamUri: string;
+  reportedStreamUri?: string;
   snapshotUri?: string;
-  profileToken: string;
+  reportedSnapshotUri?: string;
   addedAt: string;
 }
 
@@ -28,4 +35,4 @@ export interface Clock {
 }
 export const systemClock: Clock = { now: () => Date.now() };
 
-export type { CameraHealth, CameraInfo };
+export type { CameraHealth, CameraInfo, CameraProfile };

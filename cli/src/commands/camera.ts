@@ -7,7 +7,7 @@ import { UsageError } from '../usage-error';
 
 export const CAMERA_PASSWORD_ENV = 'SARGS_CAMERA_PASSWORD';
 
-interface ProbeCliOptions { url: string; user: string; password?: string; timeout: number; json?: boolean }
+interface ProbeCliOptions { url: string; user: string; password?: string; profile?: string; timeout: number; json?: boolean }
 interface DiscoverCliOptions { timeout: number; json?: boolean }
 
 export function cameraCommand(): Command {
@@ -18,6 +18,7 @@ export function cameraCommand(): Command {
     .requiredOption('--url <url>', 'ONVIF device service, e.g. http://192.168.1.64/onvif/device_service')
     .requiredOption('--user <name>', 'camera user name')
     .option('--password <password>', `camera password (better: the ${CAMERA_PASSWORD_ENV} environment variable)`)
+    .option('--profile <token>', 'the H.264 profile to record instead of the highest-resolution one')
     .option('--timeout <seconds>', 'how long to wait for each ONVIF answer', seconds(1, 60), 5)
     .option('--json', 'print JSON instead of a table')
     .addHelpText('after', `\nThe password may come from the environment variable ${CAMERA_PASSWORD_ENV} instead of --password,\n` +
@@ -30,11 +31,12 @@ export function cameraCommand(): Command {
       if (password === undefined) throw new UsageError(`give the camera password with --password or the ${CAMERA_PASSWORD_ENV} environment variable`);
       // The ONVIF client is loaded only by the commands that use it.
       const { probeCamera, MAX_CLOCK_SKEW_MS } = await import('@sargs/agent/cameras/onvif-client');
+      const { CameraProfileError } = await import('@sargs/agent/cameras/profile-choice');
       let result: ProbeResult;
       try {
-        result = await probeCamera({ url: o.url, username: o.user, password, timeoutMs: o.timeout * 1000 });
+        result = await probeCamera({ url: o.url, username: o.user, password, timeoutMs: o.timeout * 1000, ...(o.profile !== undefined ? { profileToken: o.profile } : {}) });
       } catch (err) {
-        if (err instanceof CameraAddressError) throw new UsageError(err.message);
+        if (err instanceof CameraAddressError || err instanceof CameraProfileError) throw new UsageError(err.message);
         if (o.json && err instanceof CameraError) console.log(JSON.stringify({ error: { kind: err.kind, message: err.message } }));
         throw err;
       }
@@ -79,14 +81,25 @@ function probeTable(r: ProbeResult, maxSkewMs: number): string {
     `Clock      ${describeOffset(r.clockOffsetMs)} this gateway${skewOk ? '' : ' (too far: fix the camera time)'}`,
     'Profiles',
     ...table(['', 'TOKEN', 'NAME', 'ENCODING', 'RESOLUTION', 'FPS', 'BITRATE'], r.profiles.map((p) => [
-      p.token === r.profileToken ? '*' : '', p.token, p.name, p.encoding, `${p.width}x${p.height}`, String(p.fps),
-      p.bitrate ? `${p.bitrate} kbit/s` : '',
+      p.token === r.profileToken ? '*' : p.token === r.subProfileToken ? 's' : '', p.token, p.name, p.encoding,
+      `${p.width}x${p.height}`, String(p.fps), p.bitrate ? `${p.bitrate} kbit/s` : '',
     ])).map((l) => `  ${l}`),
-    `Stream     ${r.streamUri}`,
-    `Snapshot   ${r.snapshotUri ?? '(none offered)'}`,
-    '* the profile the agent would record',
+    'Addresses',
+    ...table(['TOKEN', '', 'ADDRESS'], r.profiles.flatMap((p) => [
+      [p.token, 'stream', address(p.streamUri, p.reportedStreamUri, '(none given)')],
+      ['', 'snapshot', address(p.snapshotUri, p.reportedSnapshotUri, '(none offered)')],
+    ])).map((l) => `  ${l}`),
+    `Stream     ${address(r.streamUri, r.reportedStreamUri, '')}`,
+    `Snapshot   ${address(r.snapshotUri, r.reportedSnapshotUri, '(none offered)')}`,
+    `* the profile the agent would record${r.subProfileToken !== r.profileToken ? '; s the sub-stream for live views' : ' (also the sub-stream for live views)'}`,
   ];
   return lines.join('\n');
+}
+
+/** The address the agent uses and, when the camera reports another host, what it reports. */
+function address(uri: string | undefined, reported: string | undefined, none: string): string {
+  if (!uri) return none;
+  return reported ? `${uri} (the camera reports ${reported})` : uri;
 }
 
 function discoverTable(found: DiscoveredCamera[], timeoutS: number): string {

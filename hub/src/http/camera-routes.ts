@@ -15,6 +15,7 @@ const NewCamera = Type.Object({
   username: Type.String({ minLength: 1, maxLength: 128 }),
   password: Type.String({ maxLength: 256 }),
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+  profileToken: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'the H.264 profile to record (default: the highest resolution)' })),
 }, { additionalProperties: false });
 const ExportQuery = Type.Object({
   from: Type.String({ format: 'date-time' }),
@@ -38,7 +39,7 @@ export function cameraRoutes(app: FastifyInstance, deps: { store: HubStore; flee
     if (!(await deps.store.getSite(siteId))) return reply.code(404).send({ error: `no site "${siteId}"` });
     const agent = await deps.fleet.siteAgent(siteId);
     if (!agent) return reply.code(503).send({ error: 'no agent of this site is connected' });
-    const body = req.body as { url: string; username: string; password: string; name?: string };
+    const body = req.body as { url: string; username: string; password: string; name?: string; profileToken?: string };
     try {
       const info = await deps.agents.request(agent.id, 'camera.add', body, 30_000);
       req.log.info({ by: req.user?.username, siteId, cameraId: info.id }, 'camera added');

@@ -110,6 +110,8 @@ export const AgentRequests = {
       username: Type.String({ minLength: 1, maxLength: 128 }),
       password: Type.String({ maxLength: 256 }),
       name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+      /** The profile to record; it must be one of the camera's H.264 profiles. Default: the highest resolution one. */
+      profileToken: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
     }, { additionalProperties: false }),
     result: CameraInfo,
   },

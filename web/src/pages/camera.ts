@@ -1,4 +1,4 @@
-import type { CameraHealth, CameraView } from '@sargs/shared/protocol/index';
+import type { CameraHealth, CameraInfo, CameraView } from '@sargs/shared/protocol/index';
 import { api } from '../lib/api';
 import { formValues, h } from '../lib/dom';
 import { LiveLink } from '../lib/live';
@@ -29,6 +29,30 @@ function timeline(r: Ranges, from: number, to: number): HTMLElement {
   return bar;
 }
 
+/** The address the agent uses and, when the camera reports another host (NAT, a stale address), that one too. */
+function address(label: string, uri: string | undefined, reported: string | undefined, testId: string): HTMLElement {
+  return h('p', { 'data-testid': testId }, `${label}: ${uri ?? 'none'}${uri && reported ? ` (the camera reports ${reported})` : ''}`);
+}
+
+/** What the camera is and offers: device, every profile, and the addresses of the one recorded. */
+function cameraFacts(info: CameraInfo): Node[] {
+  const device = [info.manufacturer, info.model].filter(Boolean).join(' ');
+  const extra = [info.firmwareVersion ? `firmware ${info.firmwareVersion}` : '', info.serialNumber ? `serial ${info.serialNumber}` : ''].filter(Boolean).join(', ');
+  const profiles = info.profiles ?? [];
+  const main = profiles.find((p) => p.token === info.mainProfileToken);
+  const role = (token: string) => [token === info.mainProfileToken ? 'recorded' : '', token === info.subProfileToken ? 'live grids' : ''].filter(Boolean).join(', ');
+  return [
+    h('p', {}, `${device || 'Unnamed device'}${extra ? ` (${extra})` : ''} at ${info.deviceUrl}`),
+    main ? address('Stream', main.streamUri, main.reportedStreamUri, 'stream-address') : null,
+    main ? address('Snapshot', main.snapshotUri, main.reportedSnapshotUri, 'snapshot-address') : null,
+    profiles.length ? h('table', { 'data-testid': 'profiles' },
+      h('thead', {}, h('tr', {}, ...['Profile', 'Name', 'Encoding', 'Resolution', 'Frame rate', 'Bitrate', 'Used for'].map((t) => h('th', {}, t)))),
+      h('tbody', {}, ...profiles.map((p) => h('tr', { 'data-profile': p.token },
+        h('td', {}, p.token), h('td', {}, p.name), h('td', {}, p.encoding), h('td', {}, `${p.width}×${p.height}`),
+        h('td', {}, `${p.fps} fps`), h('td', {}, p.bitrate ? `${p.bitrate} kbit/s` : '–'), h('td', {}, role(p.token)))))) : null,
+  ].filter((n): n is HTMLElement => n !== null);
+}
+
 /** One camera: live state, the latest picture, recent state changes and what was recorded. */
 export function cameraPage(root: HTMLElement, cameraId: string, role: string): () => void {
   const state = h('p', { class: 'camera-state' }, 'Waiting for the hub…');
@@ -38,6 +62,7 @@ export function cameraPage(root: HTMLElement, cameraId: string, role: string): (
   const availability = h('p', { 'data-testid': 'uptime' });
   const recorded = h('div', {});
   const title = h('h2', {}, 'Camera');
+  const facts = h('section', { class: 'card', 'data-testid': 'camera-facts' }, h('h3', {}, 'Camera and streams'));
 
   const loadSnapshot = () => {
     snapNote.textContent = 'Fetching a snapshot…';
@@ -87,6 +112,7 @@ export function cameraPage(root: HTMLElement, cameraId: string, role: string): (
 
   const show = (c: CameraView) => {
     title.textContent = c.info.name;
+    facts.replaceChildren(h('h3', {}, 'Camera and streams'), ...cameraFacts(c.info));
     const hh = c.health;
     state.replaceChildren(
       h('span', { class: `state ${hh.state}`, 'data-testid': 'camera-state' }, hh.state),
@@ -108,6 +134,7 @@ export function cameraPage(root: HTMLElement, cameraId: string, role: string): (
     h('p', {}, h('a', { href: '#/' }, '← Sites and agents')),
     title, state,
     h('section', { class: 'card' }, h('h3', {}, 'Latest picture'), img, snapNote, h('button', { type: 'button', onclick: loadSnapshot }, 'Refresh')),
+    facts,
     h('section', { class: 'card' }, h('h3', {}, 'Recordings'), search, recorded),
     role === 'admin' || role === 'security' ? footageTools(cameraId) : null,
     h('section', { class: 'card' }, h('h3', {}, 'State changes, last 7 days'), availability, changes)));

@@ -17,13 +17,18 @@ export function siteCameraTools(siteId: string): HTMLElement {
     h('label', {}, 'Name (optional)', h('input', { name: 'name', maxlength: '128' })),
     h('label', {}, 'Username', h('input', { name: 'username', required: true, autocomplete: 'off' })),
     h('label', {}, 'Password', h('input', { name: 'password', type: 'password', autocomplete: 'new-password' })),
+    // The camera page lists a camera's profiles; adding it again with a token records that one instead.
+    h('label', {}, 'Profile to record (optional)', h('input', { name: 'profileToken', maxlength: '128', placeholder: 'the highest-resolution H.264 one' })),
     h('button', { type: 'submit' }, 'Add camera')) as HTMLFormElement;
 
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const v = formValues(form);
     status.textContent = 'Asking the camera…';
-    api<{ name: string }>('POST', `/api/sites/${siteId}/cameras`, { url: v.url, username: v.username, password: v.password ?? '', ...(v.name ? { name: v.name } : {}) })
+    const profileToken = v.profileToken?.trim();
+    api<{ name: string }>('POST', `/api/sites/${siteId}/cameras`, {
+      url: v.url, username: v.username, password: v.password ?? '', ...(v.name ? { name: v.name } : {}), ...(profileToken ? { profileToken } : {}),
+    })
       .then((cam) => { status.textContent = `Added "${cam.name}"; it starts recording now.`; form.reset(); },
         (err: Error) => { status.textContent = err.message; });
   });
