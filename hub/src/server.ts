@@ -19,6 +19,7 @@ import { vehicleRoutes } from './http/vehicle-routes';
 import { alertRoutes } from './http/alert-routes';
 import { auditRoutes } from './http/audit-routes';
 import { cameraRoutes } from './http/camera-routes';
+import { followCameraRemovals } from './cameras/camera-events';
 import { lightingRoutes } from './http/lighting-routes';
 import { LightingHub } from './lighting/lighting-hub';
 import { retentionRoutes } from './http/retention-routes';
@@ -100,6 +101,7 @@ export async function buildServer(opts: ServerOptions): Promise<HubServer> {
   userRoutes(app, { store: opts.store, consoles, audit });
   fleetRoutes(app, { store: opts.store, fleet, agents });
   cameraRoutes(app, { store: opts.store, fleet, agents, audit });
+  followCameraRemovals(agents, fleet.cameras);
   retentionRoutes(app, { store: opts.store, fleet, agents, audit, sync: new RetentionSync({ store: opts.store, fleet, agents, log }) });
   auditRoutes(app, { audit });
   const drones = new DroneHub({ store: opts.store, fleet, agents, consoles, alerts, log });

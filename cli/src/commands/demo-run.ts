@@ -10,7 +10,6 @@ import { consoleDir } from '../paths';
 import { CAMERA_USER, demoCameraPassword } from './demo/camera-password';
 import { onboardDemoCameras, startDemoCameras } from './demo/cameras';
 import { DemoDrone } from './demo/drone-flights';
-import { matchHubCameras } from './demo/hub-cameras';
 import { DEMO_UNIVERSE, demoLightingSetup, describeScenes } from './demo/lighting-setup';
 import { SimulatedLights } from './demo/simulated-lights';
 import { DEMO_SITE, ensureAgentConfig } from './demo/site-config';
@@ -51,12 +50,10 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     const dronePort = await usableUdpPort(state.dronePort);
     saveDemoState(data, { cameras: cameras.map((c) => ({ onvifPort: c.onvifPort, rtspPort: c.rtspPort })), dronePort, artnetPort: lights.port });
 
-    const { configPath, agentId } = await ensureAgentConfig(hub, data, { dronePort, groundStationPort: o.mavlinkPort, lighting });
+    const { configPath } = await ensureAgentConfig(hub, data, { dronePort, groundStationPort: o.mavlinkPort, lighting });
     const agent = await Agent.start({ config: loadAgentConfig(configPath), logger: logger.child({ name: 'agent' }) });
     stops.push(() => agent.stop());
     await onboardDemoCameras(agent, cameras, cameraPassword.password);
-    const unwatch = await matchHubCameras(hub, agentId, (await agent.cameras.store.list()).map((c) => c.id));
-    stops.push(async () => unwatch());
 
     const drone = await DemoDrone.start({
       tlog: o.tlog, port: dronePort, speed: o.droneSpeed, pauseMs: DRONE_PAUSE_S * 1000, log,

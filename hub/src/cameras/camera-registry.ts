@@ -78,8 +78,13 @@ export class CameraRegistry extends EventEmitter<{ camera: [CameraView] }> {
     return true;
   }
 
-  forget(agentId: string, cameraId: string): void {
-    void this.records().then((r) => r.delete(`${agentId}!${cameraId}`));
+  /** The agent no longer records this camera: off the list (its state history stays). */
+  async remove(agentId: string, cameraId: string): Promise<boolean> {
+    const recs = await this.records();
+    const key = `${agentId}!${cameraId}`;
+    const had = recs.delete(key);
+    await this.store.deleteCamera(agentId, cameraId);
+    return had;
   }
 
   /** When an agent goes or comes back, its cameras' health becomes stale or current again. */

@@ -55,8 +55,7 @@ export function cameraRoutes(app: FastifyInstance, deps: { store: HubStore; flee
     if (!cam) return reply.code(404).send({ error: `no camera "${cameraId}"` });
     try {
       await deps.agents.request(cam.agentId, 'camera.remove', { cameraId });
-      await deps.store.deleteCamera(cam.agentId, cameraId);
-      deps.fleet.cameras.forget(cam.agentId, cameraId);
+      await deps.fleet.cameras.remove(cam.agentId, cameraId);
       req.log.info({ by: req.user?.username, cameraId }, 'camera removed');
       return reply.code(204).send();
     } catch (err) {
