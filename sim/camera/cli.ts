@@ -1,5 +1,5 @@
 // Starts simulated cameras for manual use and demos; prints their URLs and runs until Ctrl-C.
-//   tsx test/sim/camera/cli.ts --count 3 --username admin --password admin
+//   tsx sim/camera/cli.ts --count 3 --username admin --password admin
 // Discovery sends nothing but does join a multicast group: pass --discovery only inside a test namespace.
 import { parseArgs } from 'node:util';
 import { SimulatedCamera } from './index';

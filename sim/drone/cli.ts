@@ -1,6 +1,6 @@
 // Runs a simulated drone from the command line, e.g.
-//   pnpm exec tsx test/sim/drone/cli.ts --udp 127.0.0.1:14550 --speed 1 --loop
-//   pnpm exec tsx test/sim/drone/cli.ts --pty
+//   pnpm exec tsx sim/drone/cli.ts --udp 127.0.0.1:14550 --speed 1 --loop
+//   pnpm exec tsx sim/drone/cli.ts --pty
 import { parseArgs } from 'node:util';
 import { SimulatedDrone, type DroneTransport } from './index.ts';
 

@@ -1,12 +1,11 @@
 // WS-Discovery end to end. Probes are multicast, so they run only inside a network namespace made
 // for this test (loopback only, multicast routed to lo): nothing can leak onto a real network.
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestNamespace, isRoot } from '../support/netns';
+import { repoRoot } from '../support/paths';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const PROBE_SCRIPT = join(here, '..', 'sim', 'camera', 'discovery-probe.ts');
+const PROBE_SCRIPT = join(repoRoot, 'sim', 'camera', 'discovery-probe.ts');
 
 interface Found { endpointReference: string; xaddrs: string; scopes: string; types: string; relatesTo?: string }
 interface ProbeReport {
