@@ -64,6 +64,9 @@ describe('recording four cameras', () => {
       expect(Math.abs(recorded - wall) / wall, `${rec.cameraId}: ${recorded} ms recorded over ${wall} ms`).toBeLessThan(0.05);
       const r = await index.ranges(rec.cameraId, segs[0]!.start, new Date(stopAt).toISOString());
       expect(r.gaps).toEqual([]);
+      // One after another: a hold or an export of one segment's time never takes in its neighbour.
+      const overlaps = segs.slice(1).filter((s, i) => Date.parse(s.start) < Date.parse(segs[i]!.end));
+      expect(overlaps.map((s) => s.start)).toEqual([]);
       for (const s of segs) {
         const p = await probeDuration(join(root, s.path), { ffprobePath: FFPROBE });
         expect(p.ok, `${s.path} plays`).toBe(true);

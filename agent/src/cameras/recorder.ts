@@ -98,6 +98,8 @@ export class Recorder extends EventEmitter<{ state: [RecorderStateEvent]; segmen
   private wake: (() => void) | undefined;
   /** Segment lines are handled in order, and all of them before salvage looks for unindexed files. */
   private segmentWork: Promise<void> = Promise.resolve();
+  /** Where the last segment of the current ffmpeg run ended (ms), so the next one starts there. */
+  private runEndMs: number | undefined;
   private current: FfmpegProcess | undefined;
   private readonly activity: WriteActivityMonitor | undefined;
 
@@ -161,6 +163,7 @@ export class Recorder extends EventEmitter<{ state: [RecorderStateEvent]; segmen
     const { camera } = this.settings;
     const segmentSeconds = Math.min(Math.max(this.settings.segmentSeconds ?? 60, 1), 3600);
     const startedAt = this.clock.now();
+    this.runEndMs = undefined;
     await this.prepareDayDirs(startedAt);
     if (signal.aborted || this.reloadPending) return { reason: 'exited', detail: 'not started', healthy: true };
     const options = {
@@ -257,11 +260,18 @@ export class Recorder extends EventEmitter<{ state: [RecorderStateEvent]; segmen
     const info = await stat(join(this.opts.root, rel)).catch(() => undefined);
     if (!info) { this.log.warn({ path: rel }, 'finished segment is missing on disk'); return; }
     // The file name only has seconds; the run's stream-time anchor has milliseconds.
-    const start = anchor !== undefined ? anchor + line.start * 1000 : named;
+    let start = Math.round(anchor !== undefined ? anchor + line.start * 1000 : named);
+    const duration = Math.round((line.end - line.start) * 1000);
+    // One run's segments follow each other in stream time, but each is anchored afresh, so a
+    // start can land a few ms before the previous end; overlapping index entries would make a
+    // legal hold on one segment keep its neighbour. Such a segment moves to where the last ended.
+    if (this.runEndMs !== undefined && start < this.runEndMs) start = this.runEndMs;
+    const end = start + duration;
+    this.runEndMs = end;
     const seg: Segment = {
       cameraId: this.cameraId, path: rel, bytes: info.size,
-      start: new Date(Math.round(start)).toISOString(),
-      end: new Date(Math.round(start + (line.end - line.start) * 1000)).toISOString(),
+      start: new Date(start).toISOString(),
+      end: new Date(end).toISOString(),
     };
     await this.opts.index.add(seg);
     await this.prepareDayDirs(this.clock.now());
