@@ -5,12 +5,11 @@
 // Network rule: tests talk to loopback only, so the clone's pnpm store (.tools/pnpm-store) starts
 // as a hard-linked copy of the one this checkout already filled, and pnpm is told to stay
 // offline; everything else runs as a newcomer's would.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startProcess, type CliProcess } from '../support/cli-process';
 import { HubClient } from '../support/hub-client';
 import { repoRoot, tempDir } from '../support/paths';
 import { freePort } from '../support/ports';
@@ -29,10 +28,7 @@ describe('a fresh clone', () => {
   const dir = tempDir('fresh-clone');
   const clone = join(dir.path, 'sargs');
   const home = join(dir.path, 'home');
-  const output: string[] = [];
-  let demo: ChildProcess | undefined;
-  let consoleUrl = '';
-  let oneTimePassword = '';
+  let demo: CliProcess | undefined;
 
   beforeAll(async () => {
     mkdirSync(home);
@@ -49,48 +45,25 @@ describe('a fresh clone', () => {
     }
 
     const [port, mavlinkPort] = [await freePort(), await freePort()];
-    // Ctrl-C in a terminal signals the whole foreground process group: give the demo its own.
-    demo = spawn('npm', ['run', 'demo', '--', '--port', String(port), '--mavlink-port', String(mavlinkPort), '--drone-speed', '5'], {
+    demo = await startProcess('npm', ['run', 'demo', '--', '--port', String(port), '--mavlink-port', String(mavlinkPort), '--drone-speed', '5'], /Console: (\S+)/, {
       cwd: clone,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        PATH: process.env.PATH!,
-        HOME: home,
-        LANG: 'C.UTF-8',
-        npm_config_offline: 'true',
-      },
+      env: { PATH: process.env.PATH!, HOME: home, LANG: 'C.UTF-8', npm_config_offline: 'true' },
+      timeoutMs: 240_000,
+      what: 'npm run demo in the clone',
+      group: true,
     });
-    let expectPassword = false;
-    for (const stream of [demo.stdout!, demo.stderr!]) {
-      createInterface({ input: stream }).on('line', (line) => {
-        output.push(line);
-        if (expectPassword && line.trim()) { oneTimePassword = line.trim(); expectPassword = false; }
-        if (line.includes('one-time password:')) expectPassword = true;
-        const m = /Console: (\S+)/.exec(line);
-        if (m) consoleUrl = m[1]!;
-      });
-    }
-    const exited = once(demo, 'exit');
-    await Promise.race([
-      waitFor('the demo to print its console address', () => consoleUrl || undefined, 240_000, 200),
-      exited.then(([code]) => { throw new Error(`npm run demo exited with ${code}:\n${output.join('\n')}`); }),
-    ]);
   }, 300_000);
 
   afterAll(async () => {
-    if (demo && demo.exitCode === null && demo.signalCode === null) {
-      const exited = once(demo, 'exit');
-      process.kill(-demo.pid!, 'SIGINT');
-      await exited;
-    }
+    await demo?.stop('SIGINT');
     dir.remove();
   });
 
   it('runs the demo from the README: console up, four cameras online, one vehicle flying', { timeout: 180_000 }, async () => {
-    expect(oneTimePassword, output.join('\n')).not.toBe('');
+    const consoleUrl = demo!.ready;
+    expect(demo!.adminPassword, demo!.output.join('\n')).toBeDefined();
     const admin = new HubClient(consoleUrl);
-    await admin.signInFirstTime('admin', oneTimePassword, 'a newcomer chose this');
+    await admin.signInFirstTime('admin', demo!.adminPassword!, 'a newcomer chose this');
     const page = await fetch(consoleUrl);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<script');
@@ -106,9 +79,7 @@ describe('a fresh clone', () => {
     expect(vehicle.telemetry.lat).not.toBe(0);
 
     // Ctrl-C ends the demo and everything it started.
-    const exited = once(demo!, 'exit');
-    process.kill(-demo!.pid!, 'SIGINT');
-    await exited;
+    await demo!.stop('SIGINT');
     const left = await fetch(consoleUrl).then(() => 'still answering', () => 'stopped');
     expect(left).toBe('stopped');
   });

@@ -363,9 +363,11 @@ export function xmlText(xml: string | undefined, tag: string): string | undefine
   return decodeEntities(m[1] ?? '').trim() || undefined;
 }
 
+const ESCAPES = Object.fromEntries(Object.entries(ENTITIES).map(([name, char]) => [char, `&${name};`]));
+
 /** The library writes tokens into its requests as they are; one holding & or < would break the XML. */
 function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&${({ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": 'apos' } as Record<string, string>)[c]};`);
+  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 
 function decodeEntities(text: string): string {

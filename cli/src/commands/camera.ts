@@ -2,6 +2,7 @@
 import { CameraAddressError, CameraError, describeOffset } from '@sargs/agent/cameras/camera-errors';
 import type { DiscoveredCamera } from '@sargs/agent/cameras/discovery';
 import type { ProbeResult } from '@sargs/agent/cameras/onvif-client';
+import { addressText } from '@sargs/shared/protocol/cameras';
 import { Command, InvalidArgumentError } from 'commander';
 import { UsageError } from '../usage-error';
 
@@ -96,10 +97,8 @@ function probeTable(r: ProbeResult, maxSkewMs: number): string {
   return lines.join('\n');
 }
 
-/** The address the agent uses and, when the camera reports another host, what it reports. */
 function address(uri: string | undefined, reported: string | undefined, none: string): string {
-  if (!uri) return none;
-  return reported ? `${uri} (the camera reports ${reported})` : uri;
+  return uri ? addressText(uri, reported) : none;
 }
 
 function discoverTable(found: DiscoveredCamera[], timeoutS: number): string {

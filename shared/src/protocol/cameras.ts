@@ -46,6 +46,11 @@ export const CameraProfile = Type.Object({
 }, { additionalProperties: false });
 export type CameraProfile = Static<typeof CameraProfile>;
 
+/** How a console or the CLI shows an address the agent uses, and the camera's own when its host differs. */
+export function addressText(uri: string, reported: string | undefined): string {
+  return reported ? `${uri} (the camera reports ${reported})` : uri;
+}
+
 /** Cameras list a handful; an encoder or recorder posing as a camera may list one per channel. */
 export const MAX_CAMERA_PROFILES = 64;
 

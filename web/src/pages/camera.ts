@@ -1,4 +1,4 @@
-import type { CameraHealth, CameraInfo, CameraView } from '@sargs/shared/protocol/index';
+import { addressText, type CameraHealth, type CameraInfo, type CameraView } from '@sargs/shared/protocol/index';
 import { api } from '../lib/api';
 import { formValues, h } from '../lib/dom';
 import { LiveLink } from '../lib/live';
@@ -31,7 +31,7 @@ function timeline(r: Ranges, from: number, to: number): HTMLElement {
 
 /** The address the agent uses and, when the camera reports another host (NAT, a stale address), that one too. */
 function address(label: string, uri: string | undefined, reported: string | undefined, testId: string): HTMLElement {
-  return h('p', { 'data-testid': testId }, `${label}: ${uri ?? 'none'}${uri && reported ? ` (the camera reports ${reported})` : ''}`);
+  return h('p', { 'data-testid': testId }, `${label}: ${uri ? addressText(uri, reported) : 'none'}`);
 }
 
 /** What the camera is and offers: device, every profile, and the addresses of the one recorded. */
