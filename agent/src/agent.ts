@@ -20,6 +20,7 @@ import { Outbox } from './hub-link/outbox';
 import { RequestRouter } from './hub-link/request-router';
 import { StreamSender } from './hub-link/stream-sender';
 import { AGENT_VERSION } from './version';
+import { MediaLink } from './video/media-link';
 
 export interface AgentOptions {
   config: AgentConfig;
@@ -44,6 +45,8 @@ export class Agent {
     readonly drones: DroneManager,
     readonly vehicles: VehicleServices,
     readonly lighting: LightingController,
+    /** The second WebSocket, for video only; src/video/ registers its handlers on it. */
+    readonly media: MediaLink,
     private readonly log: Logger,
     private readonly clock: Clock,
   ) {}
@@ -109,13 +112,17 @@ export class Agent {
     registerLightingRequests(router, lighting);
     // Every (re)connection starts with the full camera list: the hub may have missed changes.
     link.on('welcome', () => { cameras?.pushLive(); vehicles?.pushLive(); });
-    const agent = new Agent(config, db, outbox, link, cameras, drones, vehicles, lighting, log, clock);
+    const media = new MediaLink({
+      hubUrl: config.hubUrl, enrolmentToken: config.enrolmentToken, backoffBaseMs: opts.backoff?.baseMs, backoffMaxMs: opts.backoff?.maxMs,
+    }, { log: log.child({ component: 'media-link' }) });
+    const agent = new Agent(config, db, outbox, link, cameras, drones, vehicles, lighting, media, log, clock);
     await agent.emit('agent.started', { version: AGENT_VERSION });
     await cameras.start();
     await vehicles.start();
     await drones.start();
     lighting.start();
     link.start();
+    media.start();
     log.info({ hub: config.hubUrl, dataDir: config.dataDir, cameras: cameras.count }, 'agent started');
     return agent;
   }
@@ -130,6 +137,7 @@ export class Agent {
     await this.drones.stop();
     await this.vehicles.stop();
     await this.lighting.stop();
+    await this.media.stop();
     await this.link.stop();
     await this.db.close();
     this.log.info('agent stopped');

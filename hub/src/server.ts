@@ -30,6 +30,7 @@ import { fleetRoutes } from './http/fleet-routes';
 import { sessionRoutes } from './http/session-routes';
 import { userRoutes } from './http/user-routes';
 import type { HubStore } from './store/hub-store';
+import { MediaGateway } from './video/media-gateway';
 
 export interface ServerOptions {
   store: HubStore;
@@ -54,6 +55,7 @@ export interface HubServer {
   audit: AuditLog;
   alerts: AlertEngine;
   drones: DroneHub;
+  media: MediaGateway;
 }
 
 /** Assembles the hub's HTTP and WebSocket server; listening is the caller's business. */
@@ -69,6 +71,7 @@ export async function buildServer(opts: ServerOptions): Promise<HubServer> {
   const alerts = new AlertEngine({ fleet, store: opts.store, log }, opts.alerts);
   const consoles = new ConsoleGateway({ fleet, log, alerts });
   const agents = new AgentGateway({ store: opts.store, fleet, log });
+  const media = new MediaGateway({ store: opts.store, log });
   const audit = new AuditLog(opts.store.database, { key: opts.auditKey ?? process.env.SARGS_AUDIT_KEY });
 
   await app.register(cookie);
@@ -99,7 +102,7 @@ export async function buildServer(opts: ServerOptions): Promise<HubServer> {
   app.get('/api/openapi.json', { config: { access: 'signed-in' }, schema: { hide: true } as object }, () => app.swagger());
   sessionRoutes(app, { store: opts.store, sessions, limiter: opts.limiter ?? new SignInLimiter(), consoles, secureCookies: opts.secureCookies ?? false, audit });
   userRoutes(app, { store: opts.store, consoles, audit });
-  fleetRoutes(app, { store: opts.store, fleet, agents });
+  fleetRoutes(app, { store: opts.store, fleet, agents, media });
   cameraRoutes(app, { store: opts.store, fleet, agents, audit });
   followCameraRemovals(agents, fleet.cameras);
   retentionRoutes(app, { store: opts.store, fleet, agents, audit, sync: new RetentionSync({ store: opts.store, fleet, agents, log }) });
@@ -113,9 +116,10 @@ export async function buildServer(opts: ServerOptions): Promise<HubServer> {
   lighting.listen();
   lightingRoutes(app, { store: opts.store, fleet, agents, audit, lighting });
   agents.register(app);
+  media.register(app);
   consoles.register(app);
   consoleFiles(app, opts.consoleDir, opts.mapTiles ?? process.env.SARGS_MAP_TILES);
-  app.addHook('preClose', async () => { agents.closeAll(); consoles.closeAll(); });
+  app.addHook('preClose', async () => { agents.closeAll(); media.closeAll(); consoles.closeAll(); });
   // Entries still being written must land before the caller closes the database.
   app.addHook('onClose', async () => { await audit.flush(); });
   app.addHook('onClose', async () => { await drones.stop(); });
@@ -123,5 +127,5 @@ export async function buildServer(opts: ServerOptions): Promise<HubServer> {
   await app.ready();
   await alerts.start();
   await drones.start();
-  return { app, routes, fleet, agents, consoles, audit, alerts, drones };
+  return { app, routes, fleet, agents, consoles, audit, alerts, drones, media };
 }

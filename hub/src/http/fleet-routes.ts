@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AgentCloseCode } from '@sargs/shared';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import type { MediaGateway } from '../video/media-gateway';
 import type { AgentGateway } from '../agents/agent-gateway';
 import { issueAgent } from '../agents/enrolment';
 import type { Fleet } from '../fleet/fleet';
@@ -19,7 +20,7 @@ const EventQuery = Type.Object({
 
 const ALL = ['admin', 'operator', 'security', 'pilot'] as const;
 
-export function fleetRoutes(app: FastifyInstance, deps: { store: HubStore; fleet: Fleet; agents: AgentGateway }): void {
+export function fleetRoutes(app: FastifyInstance, deps: { store: HubStore; fleet: Fleet; agents: AgentGateway; media: Pick<MediaGateway, 'disconnect'> }): void {
   app.get('/api/fleet', { config: { access: ALL } }, () => deps.fleet.snapshot());
 
   app.post('/api/sites', { config: { access: ['admin'] }, schema: { body: NewSite } }, async (req, reply) => {
@@ -48,6 +49,7 @@ export function fleetRoutes(app: FastifyInstance, deps: { store: HubStore; fleet
     const revoked = { ...agent, revoked: true };
     await deps.store.putAgent(revoked);
     deps.agents.disconnect(agentId, AgentCloseCode.unauthorized, 'enrolment token has been revoked');
+    deps.media.disconnect(agentId);
     deps.fleet.agentChanged(revoked);
     req.log.info({ by: req.user?.username, agentId }, 'agent token revoked');
     return deps.fleet.view(revoked);

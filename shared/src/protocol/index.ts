@@ -6,3 +6,4 @@ export * from './alerts';
 export * from './requests';
 export * from './drones';
 export * from './lighting';
+export * from './media';

@@ -1,0 +1,233 @@
+import {
+  AgentCloseCode, HubMediaMessage, MEDIA_CHUNK_BYTES, MEDIA_ID_BYTES, MEDIA_INITIAL_CREDIT, MEDIA_WS_PATH, MediaOps, backoffDelay,
+  type AgentMediaMessage, type MediaArgs, type MediaEnd, type MediaErrorCode, type MediaHead, type MediaOp,
+} from '@sargs/shared';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { Logger } from 'pino';
+import WebSocket from 'ws';
+import { Waker } from '../util/waker';
+
+/** A media call failed for a reason the hub should hear (a missing segment, an offline camera). */
+export class MediaError extends Error {
+  constructor(readonly code: MediaErrorCode, message: string) { super(message); }
+}
+
+/** What a handler uses to answer one call. */
+export interface MediaReply<K extends MediaOp> {
+  head(meta: MediaHead<K>): void;
+  /** Bounded calls: resolves once the chunk is sent within the hub's credit (waits for credit, never drops). */
+  write(chunk: Buffer): Promise<void>;
+  /** Live calls: sends at once and returns true, or returns false without sending while the link is congested. */
+  push(payload: Buffer): boolean;
+  /** Bytes the socket still holds for the hub, for a live sender deciding to skip to the next keyframe. */
+  readonly bufferedBytes: number;
+  end(meta: MediaEnd<K>): void;
+}
+
+export type MediaHandler<K extends MediaOp> = (args: MediaArgs<K>, reply: MediaReply<K>, signal: AbortSignal) => Promise<void>;
+
+export interface MediaLinkSettings {
+  hubUrl: string;
+  enrolmentToken: string;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+}
+
+/** Live payloads are refused above this much unsent data on the socket: about 0.25 s of an 8 Mbit/s uplink. */
+export const LIVE_CONGESTED_BYTES = 256 * 1024;
+/** A bounded call waits for the socket to drain above this, so a fast disk never piles frames up in memory. */
+const SOCKET_HIGH_WATER = 4 * 1024 * 1024;
+const PING_INTERVAL_MS = 15_000;
+
+const argChecks = Object.fromEntries(Object.entries(MediaOps).map(([op, s]) => [op, TypeCompiler.Compile(s.args)]));
+const messageCheck = TypeCompiler.Compile(HubMediaMessage);
+
+interface Call {
+  abort: AbortController;
+  credit: number;
+  creditWaiter: (() => void) | undefined;
+  done: boolean;
+}
+
+/**
+ * The agent's second WebSocket to the hub, for video only (shared/src/protocol/media.ts). It
+ * dials out like the main link, reconnects with backoff, and runs the handler registered for
+ * each call the hub opens. Every call is aborted when the connection drops; the hub reopens
+ * what it still needs.
+ */
+export class MediaLink {
+  private readonly handlers = new Map<string, MediaHandler<MediaOp>>();
+  private readonly calls = new Map<string, Call>();
+  private abort = new AbortController();
+  private loop: Promise<void> | undefined;
+  private readonly waker = new Waker();
+  private ws: WebSocket | undefined;
+  connected = false;
+
+  constructor(private settings: MediaLinkSettings, private readonly deps: { log: Logger; random?: () => number }) {}
+
+  handle<K extends MediaOp>(op: K, handler: MediaHandler<K>): void {
+    this.handlers.set(op, handler as unknown as MediaHandler<MediaOp>);
+  }
+
+  start(): void {
+    if (this.loop) return;
+    this.abort = new AbortController();
+    this.loop = this.run(this.abort.signal);
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    this.ws?.close(1001, 'agent stopping');
+    this.waker.wake();
+    await this.loop;
+    this.loop = undefined;
+  }
+
+  reload(settings: MediaLinkSettings): void {
+    this.settings = settings;
+    this.ws?.close(1012, 'agent configuration changed');
+    this.waker.wake();
+  }
+
+  private async run(signal: AbortSignal): Promise<void> {
+    let attempt = 0;
+    while (!signal.aborted) {
+      const opened = await this.session();
+      if (signal.aborted) break;
+      attempt = opened ? 0 : attempt + 1;
+      await this.waker.sleep(backoffDelay(attempt, { baseMs: this.settings.backoffBaseMs ?? 1000, maxMs: this.settings.backoffMaxMs ?? 30_000, random: this.deps.random }), signal);
+    }
+  }
+
+  /** One connection; resolves true if it opened. */
+  private session(): Promise<boolean> {
+    const { log } = this.deps;
+    const url = new URL(MEDIA_WS_PATH, this.settings.hubUrl.replace(/\/+$/, '') + '/').toString();
+    return new Promise<boolean>((resolve) => {
+      let opened = false;
+      let alive = true;
+      let pingTimer: NodeJS.Timeout | undefined;
+      const ws = new WebSocket(url, {
+        headers: { authorization: `Bearer ${this.settings.enrolmentToken}` },
+        perMessageDeflate: false, // video does not compress; deflating it only costs CPU
+        handshakeTimeout: 10_000,
+        maxPayload: 64 * 1024,
+      });
+      this.ws = ws;
+      ws.on('unexpected-response', (_req, res) => {
+        log.warn({ status: res.statusCode }, 'hub refused the media link');
+        res.resume();
+        ws.terminate();
+      });
+      ws.on('open', () => {
+        opened = true;
+        this.connected = true;
+        log.info('media link connected');
+        pingTimer = setInterval(() => {
+          if (!alive) return ws.terminate();
+          alive = false;
+          ws.ping();
+        }, PING_INTERVAL_MS);
+      });
+      ws.on('pong', () => { alive = true; });
+      ws.on('message', (data, isBinary) => {
+        if (isBinary) return void log.warn('binary frame from hub on the media link: ignored');
+        let msg: unknown;
+        try { msg = JSON.parse((data as Buffer).toString()); } catch { msg = undefined; }
+        if (!messageCheck.Check(msg)) return void log.warn('malformed media message from hub: ignored');
+        this.onMessage(ws, msg);
+      });
+      ws.on('error', (err) => log.warn({ err: err.message }, 'media link error'));
+      ws.on('close', (code, reason) => {
+        clearInterval(pingTimer);
+        this.connected = false;
+        if (this.ws === ws) this.ws = undefined;
+        for (const call of this.calls.values()) call.abort.abort();
+        this.calls.clear();
+        if (code === AgentCloseCode.unauthorized) log.error({ reason: reason.toString() }, 'hub refused the media link');
+        else if (opened) log.warn({ code }, 'media link closed');
+        resolve(opened);
+      });
+    });
+  }
+
+  private onMessage(ws: WebSocket, msg: HubMediaMessage): void {
+    const call = this.calls.get(msg.id);
+    if (msg.t === 'cancel') {
+      if (call) { call.done = true; call.abort.abort(); this.calls.delete(msg.id); }
+      return;
+    }
+    if (msg.t === 'credit') {
+      if (call) { call.credit += msg.bytes; call.creditWaiter?.(); }
+      return;
+    }
+    if (call) return this.sendText(ws, { t: 'error', id: msg.id, code: 'bad-args', message: 'a call with this id is already open' });
+    const handler = this.handlers.get(msg.op);
+    if (!handler) return this.sendText(ws, { t: 'error', id: msg.id, code: 'unknown-op', message: `this agent does not serve "${msg.op}"` });
+    const check = argChecks[msg.op];
+    if (!check?.Check(msg.args)) {
+      const e = check?.Errors(msg.args).First();
+      return this.sendText(ws, { t: 'error', id: msg.id, code: 'bad-args', message: e ? `${e.path || '/'}: ${e.message}` : 'invalid arguments' });
+    }
+    const c: Call = { abort: new AbortController(), credit: MEDIA_INITIAL_CREDIT, creditWaiter: undefined, done: false };
+    this.calls.set(msg.id, c);
+    c.abort.signal.addEventListener('abort', () => c.creditWaiter?.(), { once: true });
+    const reply = this.reply(ws, msg.id, c);
+    handler(msg.args as MediaArgs<MediaOp>, reply, c.abort.signal).then(
+      () => { if (!c.done) reply.end({} as MediaEnd<MediaOp>); },
+      (err: unknown) => {
+        if (c.done || c.abort.signal.aborted) return;
+        const known = err instanceof MediaError;
+        if (!known) this.deps.log.error({ err, op: msg.op }, 'media call failed');
+        c.done = true;
+        this.calls.delete(msg.id);
+        this.sendText(ws, { t: 'error', id: msg.id, code: known ? err.code : 'failed', message: known ? err.message : 'the agent could not serve this' });
+      },
+    );
+  }
+
+  private reply<K extends MediaOp>(ws: WebSocket, id: string, call: Call): MediaReply<K> {
+    const idBytes = Buffer.from(id, 'hex');
+    const open = () => !call.done && !call.abort.signal.aborted && ws.readyState === WebSocket.OPEN;
+    const frame = (payload: Buffer) => {
+      const f = Buffer.allocUnsafe(MEDIA_ID_BYTES + payload.length);
+      idBytes.copy(f, 0);
+      payload.copy(f, MEDIA_ID_BYTES);
+      return f;
+    };
+    return {
+      head: (meta) => { if (open()) this.sendText(ws, { t: 'head', id, meta }); },
+      end: (meta) => {
+        if (!open()) return;
+        call.done = true;
+        this.calls.delete(id);
+        this.sendText(ws, { t: 'end', id, meta });
+      },
+      get bufferedBytes() { return ws.bufferedAmount; },
+      push: (payload) => {
+        if (!open() || ws.bufferedAmount > LIVE_CONGESTED_BYTES) return false;
+        ws.send(frame(payload), { binary: true });
+        return true;
+      },
+      write: async (chunk) => {
+        for (let at = 0; at < chunk.length; at += MEDIA_CHUNK_BYTES) {
+          const piece = chunk.subarray(at, at + MEDIA_CHUNK_BYTES);
+          while (open() && call.credit < piece.length) {
+            await new Promise<void>((resolve) => { call.creditWaiter = resolve; });
+            call.creditWaiter = undefined;
+          }
+          if (!open()) throw new MediaError('failed', 'the call ended');
+          call.credit -= piece.length;
+          if (ws.bufferedAmount > SOCKET_HIGH_WATER) {
+            await new Promise<void>((resolve, reject) => ws.send(frame(piece), { binary: true }, (err) => (err ? reject(err) : resolve())));
+          } else ws.send(frame(piece), { binary: true });
+        }
+      },
+    };
+  }
+
+  private sendText(ws: WebSocket, msg: AgentMediaMessage): void {
+    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
+  }
+}
