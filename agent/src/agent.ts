@@ -21,6 +21,7 @@ import { RequestRouter } from './hub-link/request-router';
 import { StreamSender } from './hub-link/stream-sender';
 import { AGENT_VERSION } from './version';
 import { MediaLink } from './video/media-link';
+import { registerVideo } from './video/register';
 
 export interface AgentOptions {
   config: AgentConfig;
@@ -115,6 +116,7 @@ export class Agent {
     const media = new MediaLink({
       hubUrl: config.hubUrl, enrolmentToken: config.enrolmentToken, backoffBaseMs: opts.backoff?.baseMs, backoffMaxMs: opts.backoff?.maxMs,
     }, { log: log.child({ component: 'media-link' }) });
+    registerVideo({ media, cameras, recordingsDir: config.recordingsDir, log: log.child({ component: 'video' }) });
     const agent = new Agent(config, db, outbox, link, cameras, drones, vehicles, lighting, media, log, clock);
     await agent.emit('agent.started', { version: AGENT_VERSION });
     await cameras.start();

@@ -31,6 +31,10 @@ import { sessionRoutes } from './http/session-routes';
 import { userRoutes } from './http/user-routes';
 import type { HubStore } from './store/hub-store';
 import { MediaGateway } from './video/media-gateway';
+import { exportRoutes } from './video/export-routes';
+import { liveRoutes } from './video/live-routes';
+import { playbackRoutes } from './video/playback-routes';
+import { ViewingSessions } from './video/viewing-sessions';
 
 export interface ServerOptions {
   store: HubStore;
@@ -117,10 +121,16 @@ export async function buildServer(opts: ServerOptions): Promise<HubServer> {
   lightingRoutes(app, { store: opts.store, fleet, agents, audit, lighting });
   agents.register(app);
   media.register(app);
+  const viewing = new ViewingSessions({ audit, log });
+  const videoDeps = { store: opts.store, fleet, agents, media, audit, viewing, log };
+  liveRoutes(app, videoDeps);
+  playbackRoutes(app, videoDeps);
+  exportRoutes(app, videoDeps);
   consoles.register(app);
   consoleFiles(app, opts.consoleDir, opts.mapTiles ?? process.env.SARGS_MAP_TILES);
   app.addHook('preClose', async () => { agents.closeAll(); media.closeAll(); consoles.closeAll(); });
   // Entries still being written must land before the caller closes the database.
+  app.addHook('onClose', async () => { await viewing.endAll(); });
   app.addHook('onClose', async () => { await audit.flush(); });
   app.addHook('onClose', async () => { await drones.stop(); });
   app.addHook('onClose', async () => { await alerts.stop(); });

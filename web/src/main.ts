@@ -6,6 +6,8 @@ import { dronesPage } from './pages/drones';
 import { flightPage } from './pages/flight';
 import { flightsPage } from './pages/flights';
 import { fleetPage } from './pages/fleet';
+import { gridPage } from './pages/grid';
+import { syncPlaybackPage } from './pages/sync-playback';
 import { lightingPage } from './pages/lighting';
 import { storagePage } from './pages/storage';
 import { passwordPage } from './pages/password';
@@ -40,6 +42,8 @@ async function route(): Promise<void> {
   else if (drones && flight?.[1]) leave = flightPage(app, decodeURIComponent(flight[1]), user.role);
   else if (drones && /^#\/flights(\?|$)/.test(location.hash)) leave = flightsPage(app, user.role);
   else if (drones && location.hash === '#/drones') leave = dronesPage(app);
+  else if (/^#\/grid(\?|$)/.test(location.hash) && user.role !== 'pilot') leave = gridPage(app, user);
+  else if (/^#\/playback(\?|$)/.test(location.hash) && (user.role === 'admin' || user.role === 'security')) leave = syncPlaybackPage(app, user);
   else if (location.hash === '#/planner' && (user.role === 'admin' || user.role === 'pilot')) leave = plannerPage(app);
   else if (location.hash === '#/alerts' && (user.role === 'admin' || user.role === 'operator')) leave = alertsPage(app);
   else if (location.hash === '#/audit' && user.role === 'admin') leave = auditPage(app);
@@ -51,6 +55,7 @@ async function route(): Promise<void> {
 /** Links to the pages this role may open. */
 function nav(user: SessionUser): void {
   const links: [string, string][] = [['#/', 'Sites']];
+  if (user.role !== 'pilot') links.push(['#/grid', 'Live']);
   if (user.role === 'admin' || user.role === 'operator') links.push(['#/alerts', 'Alerts']);
   if (user.role !== 'security') links.push(['#/drones', 'Drones'], ['#/flights', 'Flights']);
   if (user.role === 'admin' || user.role === 'pilot') links.push(['#/planner', 'Planner']);

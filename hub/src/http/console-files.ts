@@ -45,7 +45,7 @@ export function consoleFiles(app: FastifyInstance, dir: string | undefined, mapT
   const page = files.get('index.html');
   // The page names the tile server for the maps, and the CSP lets images come from it (only it).
   const index = page && { ...page, body: Buffer.from(page.body.toString('utf8').replace('</head>', `  <meta name="sargs-map-tiles" content="${attr(tiles?.template ?? '')}">\n</head>`)) };
-  const csp = `default-src 'self'; img-src 'self' data: blob:${tiles ? ` ${tiles.origin}` : ''}; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'`;
+  const csp = `default-src 'self'; img-src 'self' data: blob:${tiles ? ` ${tiles.origin}` : ''}; style-src 'self'; script-src 'self'; media-src 'self' blob:; worker-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'`;
   app.get('/', { config: { access: 'public' } }, (_req, reply) => {
     if (!index) return reply.code(503).type('text/plain').send('The console is not built: run `pnpm build:web`.');
     return reply.header('content-security-policy', csp).type(index.type).send(index.body);

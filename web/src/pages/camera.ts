@@ -4,6 +4,8 @@ import { formValues, h } from '../lib/dom';
 import { LiveLink } from '../lib/live';
 import { uptime } from '../lib/uptime';
 import { footageTools } from './camera-footage';
+import { livePanel } from '../video/live-panel';
+import { playbackPanel } from '../video/playback-panel';
 
 const linkLabel = document.getElementById('link') as HTMLElement;
 const DAY_MS = 86_400_000;
@@ -130,9 +132,11 @@ export function cameraPage(root: HTMLElement, cameraId: string, role: string): (
   }, (s) => { linkLabel.textContent = s === 'live' ? '● live' : s === 'reconnecting' ? '○ reconnecting…' : ''; linkLabel.dataset.state = s; });
   link.start();
 
+  const live = livePanel(cameraId, role);
+  const playback = playbackPanel(cameraId, role);
   root.replaceChildren(h('div', {},
     h('p', {}, h('a', { href: '#/' }, '← Sites and agents')),
-    title, state,
+    title, state, live.el, playback.el,
     h('section', { class: 'card' }, h('h3', {}, 'Latest picture'), img, snapNote, h('button', { type: 'button', onclick: loadSnapshot }, 'Refresh')),
     facts,
     h('section', { class: 'card' }, h('h3', {}, 'Recordings'), search, recorded),
@@ -140,5 +144,5 @@ export function cameraPage(root: HTMLElement, cameraId: string, role: string): (
     h('section', { class: 'card' }, h('h3', {}, 'State changes, last 7 days'), availability, changes)));
   loadSnapshot();
   loadHistory();
-  return () => { link.stop(); linkLabel.textContent = ''; };
+  return () => { link.stop(); live.stop(); playback.stop(); linkLabel.textContent = ''; };
 }
