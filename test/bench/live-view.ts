@@ -1,0 +1,359 @@
+// Live view, measured end to end with real parts: simulated cameras (painting their wall-clock ms
+// into every frame) and a whole agent in one child process (live-site.ts), the hub as its own
+// process, and the console's own player in Debian's chromium. With `--link shaped` the site runs
+// in a network namespace behind an uplink limited to 8 Mbit/s with 40 ms round trip
+// (test/support/shaped-link.ts), the hub and the browser in another.
+//
+// Parts (--parts, comma-separated; default all that apply to the link):
+//   latency  glass-to-glass: the clock read back from each decoded frame (requestVideoFrameCallback)
+//            against the time the frame is shown; p50/p95 over --frames frames, camera page, main stream
+//   click    click to first frame of live view, cold (no one watching for longer than the hub's linger)
+//   uplink   bytes on the site's uplink for 1 and for 10 viewers of one camera, against the stream's
+//            own bitrate (its recording's growth over the same window); shaped link only
+//   hubload  hub CPU and memory with 100 viewers (WebSocket clients) of 10 cameras; loopback only
+//   agentload agent CPU (agent + its ffmpegs) for 4 live streams on top of 32 recording cameras; loopback only
+//   grid     a 16-tile grid in one chromium: frames dropped of frames decoded over 30 s; loopback only
+// Run: pnpm exec tsx test/bench/live-view.ts [--link loopback|shaped] [--parts latency,click] [--frames 250] [--tries 20]
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import WebSocket from 'ws';
+import { readClockFromRgba } from '@sargs/sim/camera/clock-pattern';
+import { HubClient } from '../support/hub-client';
+import { cliMain, repoRoot, tempDir, tsxBin } from '../support/paths';
+import { freePort } from '../support/ports';
+import { ShapedLink } from '../support/shaped-link';
+import type { SiteCamera, SiteJob } from './live-site';
+import { CpuMeter, machineLine, procMemory, treeBytes } from './proc';
+
+const { values: opt } = parseArgs({
+  options: {
+    link: { type: 'string', default: 'loopback' },
+    parts: { type: 'string' },
+    frames: { type: 'string', default: '250' },
+    tries: { type: 'string', default: '20' },
+    seconds: { type: 'string', default: '30' },
+  },
+});
+const SHAPED = opt.link === 'shaped';
+const PARTS = new Set((opt.parts ?? (SHAPED ? 'latency,click,uplink' : 'latency,click,hubload,agentload,grid')).split(','));
+const FRAMES = Number(opt.frames);
+const TRIES = Number(opt.tries);
+const SECONDS = Number(opt.seconds);
+const ADMIN_PASSWORD = 'bench live view password 2026';
+const HUB_LINGER_MS = 5_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN; };
+const ms = (x: number) => `${x.toFixed(0)} ms`;
+
+// ---- the parts of a run ---------------------------------------------------------------------
+
+interface Proc { child: ChildProcess; lines: string[]; waitLine: (re: RegExp, timeoutMs?: number) => Promise<RegExpExecArray> }
+
+function start(cmd: string, args: string[], what: string): Proc {
+  const child = spawn(cmd, args, { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  const waiters = new Set<{ re: RegExp; resolve: (m: RegExpExecArray) => void }>();
+  for (const s of [child.stdout!, child.stderr!]) {
+    createInterface({ input: s }).on('line', (line) => {
+      lines.push(line);
+      if (lines.length > 300) lines.shift();
+      for (const w of waiters) { const m = w.re.exec(line); if (m) { waiters.delete(w); w.resolve(m); } }
+    });
+  }
+  return {
+    child, lines,
+    waitLine: (re, timeoutMs = 120_000) => new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${what}: no line ${re} within ${timeoutMs} ms:\n${lines.slice(-30).join('\n')}`)), timeoutMs);
+      child.once('exit', (code) => reject(new Error(`${what} exited (${code}):\n${lines.slice(-30).join('\n')}`)));
+      waiters.add({ re, resolve: (m) => { clearTimeout(timer); resolve(m); } });
+    }),
+  };
+}
+
+async function stop(p: Proc | undefined, viaStdin = false): Promise<void> {
+  if (!p || p.child.exitCode !== null || p.child.signalCode !== null) return;
+  const exited = once(p.child, 'exit');
+  if (viaStdin) p.child.stdin!.end('stop\n'); else p.child.kill('SIGTERM');
+  const timer = setTimeout(() => p.child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+interface Site {
+  hubUrl: string;
+  admin: HubClient;
+  cameras: SiteCamera[];
+  siteDir: string;
+  link: ShapedLink | undefined;
+  hub: Proc;
+  site: Proc;
+  chromiumPath: string;
+  sitePids(): Promise<number[]>;
+  close(): Promise<void>;
+}
+
+async function startSite(cameras: number, clock: boolean, video?: SiteJob['video']): Promise<Site> {
+  const work = tempDir('bench-live');
+  const link = SHAPED ? await ShapedLink.create({ rateMbit: 8, rttMs: 40 }) : undefined;
+  const procs: Proc[] = [];
+  const close = async () => {
+    for (const p of procs.reverse()) await stop(p, p === procs[0] ? false : true);
+    await link?.remove();
+    work.remove();
+  };
+  try {
+    const host = link ? link.hubAddress : '127.0.0.1';
+    const port = link ? 18080 : await freePort();
+    const inNs = (ns: string | undefined, cmd: string, args: string[]) => (ns ? link!.exec(ns, cmd, args) : { cmd, args });
+    const h = inNs(link?.hubNs, tsxBin, [cliMain, 'hub', '--data', join(work.path, 'hub'), '--host', host, '--port', String(port)]);
+    const hub = start(h.cmd, h.args, 'hub');
+    procs.push(hub);
+    const oneTime = hub.waitLine(/^\s*([A-Za-z0-9_-]{16,})\s*$/);
+    const hubUrl = (await hub.waitLine(/Sargs hub listening on (\S+)/))[1]!.replace('0.0.0.0', host);
+    // The hub's API is reached from this process: in shaped mode only through the namespace's veth,
+    // which the root namespace cannot see, so API calls go through a tiny forwarder there.
+    const apiUrl = link ? await forwarderInto(link.hubNs, host, port, procs) : hubUrl;
+    const admin = new HubClient(apiUrl);
+    await admin.signInFirstTime('admin', (await oneTime)[1]!, ADMIN_PASSWORD);
+    const { enrolmentToken } = await admin.createSite('Bench site');
+    let agentHub = hubUrl.replace(/^http/, 'ws');
+    if (link && link.relayDelayMs > 0) {
+      const r = start('ip', ['netns', 'exec', link.siteNs, tsxBin, join(repoRoot, 'test/support/delay-relay.ts'), '0', host, String(port), String(link.relayDelayMs)], 'delay relay');
+      procs.push(r);
+      agentHub = `ws://127.0.0.1:${(await r.waitLine(/^RELAY (\d+)/))[1]}`;
+    }
+    const siteDir = join(work.path, 'site');
+    mkdirSync(siteDir, { recursive: true });
+    const job: SiteJob = { dataDir: siteDir, hubUrl: agentHub, enrolmentToken, cameras, clock, ...(video ? { video } : {}) };
+    const s = inNs(link?.siteNs, tsxBin, [join(repoRoot, 'test/bench/live-site.ts'), JSON.stringify(job)]);
+    const site = start(s.cmd, s.args, 'site');
+    procs.push(site);
+    const list = JSON.parse((await site.waitLine(/^READY (.*)$/, 180_000))[1]!) as SiteCamera[];
+    // The hub knows the cameras once the agent's list has arrived.
+    for (let i = 0; ; i++) {
+      const known = await admin.json<unknown[]>('GET', '/api/cameras');
+      if (known.length >= cameras) break;
+      if (i > 300) throw new Error('the hub never listed the cameras');
+      await sleep(100);
+    }
+    const chromiumPath = link ? link.chromiumIn(work.path) : '/usr/bin/chromium';
+    return {
+      hubUrl, admin, cameras: list, siteDir, link, hub, site, chromiumPath, close,
+      sitePids: async () => {
+        site.child.stdin!.write('pids\n');
+        return JSON.parse((await site.waitLine(/^PIDS (.*)$/))[1]!) as number[];
+      },
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/** A TCP forwarder on this namespace's loopback into the hub namespace, for API calls from this process. */
+async function forwarderInto(ns: string, host: string, port: number, procs: Proc[]): Promise<string> {
+  const local = await freePort();
+  // Namespaces share no sockets: socat listens here and runs its upstream half inside the hub's namespace.
+  const p = start('socat', [`TCP-LISTEN:${local},bind=127.0.0.1,reuseaddr,fork`, `EXEC:ip netns exec ${ns} socat STDIO TCP\\:${host}\\:${port}`], 'api forwarder');
+  procs.push(p);
+  for (let i = 0; i < 100; i++) {
+    try { await fetch(`http://127.0.0.1:${local}/api/health`); return `http://127.0.0.1:${local}`; } catch { await sleep(100); }
+  }
+  throw new Error('api forwarder never answered');
+}
+
+async function browser(site: Site): Promise<{ context: BrowserContext; page: Page; close: () => Promise<void> }> {
+  const profile = tempDir('bench-live-chromium');
+  const context = await chromium.launchPersistentContext(profile.path, {
+    executablePath: site.chromiumPath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--disable-quic', '--autoplay-policy=no-user-gesture-required'],
+    viewport: { width: 1600, height: 1000 },
+  });
+  const [name, value] = site.admin.cookie!.split('=');
+  await context.addCookies([{ name: name!, value: value!, url: site.hubUrl }]);
+  const page = context.pages()[0] ?? await context.newPage();
+  return { context, page, close: async () => { await context.close(); profile.remove(); } };
+}
+
+/** The camera page's live video element (web/src/video/live-panel.ts). */
+const LIVE_VIDEO = '[data-testid="live-video"]';
+
+// ---- measurements --------------------------------------------------------------------------
+
+async function latency(site: Site): Promise<string> {
+  const b = await browser(site);
+  try {
+    await b.page.goto(`${site.hubUrl}/#/cameras/${site.cameras[0]!.id}`);
+    await b.page.waitForSelector(LIVE_VIDEO);
+    const samples = await b.page.evaluate(`(async () => {
+      const read = (${readClockFromRgba.toString()});
+      const v = document.querySelector('${LIVE_VIDEO}');
+      const c = document.createElement('canvas'); c.width = 256; c.height = 48;
+      const ctx = c.getContext('2d', { willReadFrequently: true });
+      const out = [];
+      let unread = 0;
+      await new Promise((done) => {
+        const step = (_now, meta) => {
+          ctx.drawImage(v, 0, 0, 256, 48, 0, 0, 256, 48);
+          const t = read(ctx.getImageData(0, 0, 256, 48).data, 256);
+          if (t === null) unread++; else out.push(performance.timeOrigin + meta.expectedDisplayTime - t);
+          if (out.length >= ${FRAMES}) done(); else v.requestVideoFrameCallback(step);
+        };
+        v.requestVideoFrameCallback(step);
+      });
+      return { out, unread };
+    })()`) as { out: number[]; unread: number };
+    const l = samples.out;
+    return `glass-to-glass over ${l.length} frames (${samples.unread} unreadable): p50 ${ms(pct(l, 50))}, p95 ${ms(pct(l, 95))}, max ${ms(Math.max(...l))}`;
+  } finally { await b.close(); }
+}
+
+async function clickToFirstFrame(site: Site): Promise<string> {
+  const b = await browser(site);
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < TRIES; i++) {
+      await b.page.goto(`${site.hubUrl}/#/`);
+      await b.page.waitForSelector(`a[href="#/cameras/${site.cameras[0]!.id}"]`);
+      // Nobody watches for longer than the hub's linger: every try opens the camera's stream cold.
+      await sleep(HUB_LINGER_MS + 2_000);
+      const t = await b.page.evaluate(`(async () => {
+        const t0 = performance.now();
+        document.querySelector('a[href="#/cameras/${site.cameras[0]!.id}"]').click();
+        let v;
+        while (!(v = document.querySelector('${LIVE_VIDEO}'))) await new Promise((r) => setTimeout(r, 5));
+        return await new Promise((r) => v.requestVideoFrameCallback((_n, meta) => r(meta.presentationTime - t0)));
+      })()`) as number;
+      times.push(t);
+    }
+  } finally { await b.close(); }
+  return `click to first frame, cold, ${times.length} tries: p50 ${ms(pct(times, 50))}, p95 ${ms(pct(times, 95))}, max ${ms(Math.max(...times))}`;
+}
+
+/** Live WebSocket clients of the hub, counting what they receive. */
+function viewers(site: Site, cameraIds: string[], n: number, stream: 'main' | 'sub'): { bytes: () => number; close: () => void; ready: Promise<void> } {
+  let bytes = 0;
+  const sockets: WebSocket[] = [];
+  const opened: Promise<void>[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = cameraIds[i % cameraIds.length]!;
+    const ws = new WebSocket(`${site.admin.baseUrl.replace(/^http/, 'ws')}/api/video/live?cameraId=${encodeURIComponent(id)}&stream=${stream}`, { headers: { cookie: site.admin.cookie! } });
+    ws.on('message', (d, binary) => { if (binary) bytes += (d as Buffer).length; });
+    ws.on('error', () => undefined);
+    sockets.push(ws);
+    opened.push(new Promise((resolve, reject) => {
+      ws.once('message', () => resolve());
+      ws.once('close', (code) => reject(new Error(`live socket closed (${code})`)));
+    }));
+  }
+  return { bytes: () => bytes, close: () => { for (const s of sockets) s.close(); }, ready: Promise.all(opened).then(() => undefined) };
+}
+
+async function uplink(site: Site): Promise<string> {
+  const cam = site.cameras[0]!;
+  const lines: string[] = [];
+  for (const n of [1, 10]) {
+    const v = viewers(site, [cam.id], n, 'main');
+    await v.ready;
+    await sleep(5_000); // past the start, so the window holds steady streaming only
+    const tx0 = await site.link!.uplinkBytes();
+    const rec0 = treeBytes(join(site.siteDir, 'recordings', cam.id));
+    const got0 = v.bytes();
+    await sleep(SECONDS * 1000);
+    const tx = (await site.link!.uplinkBytes()) - tx0;
+    const rec = treeBytes(join(site.siteDir, 'recordings', cam.id)) - rec0;
+    const got = (v.bytes() - got0) / n;
+    v.close();
+    const kbps = (b: number) => `${((b * 8) / SECONDS / 1000).toFixed(0)} kbit/s`;
+    lines.push(`${n} viewer${n > 1 ? 's' : ''}: uplink ${kbps(tx)}, stream (recording growth) ${kbps(rec)}, each viewer got ${kbps(got)}: uplink/stream ${(tx / rec).toFixed(3)}×`);
+    await sleep(HUB_LINGER_MS + 2_000);
+  }
+  return lines.join('\n');
+}
+
+async function hubLoad(site: Site): Promise<string> {
+  const pid = site.hub.child.pid!;
+  const idle = new CpuMeter(() => [pid]);
+  await sleep(10_000);
+  idle.sample();
+  const idleMem = procMemory(pid);
+  const v = viewers(site, site.cameras.map((c) => c.id), 100, 'main');
+  await v.ready;
+  await sleep(5_000);
+  const meter = new CpuMeter(() => [pid]);
+  const got0 = v.bytes();
+  await sleep(SECONDS * 1000);
+  meter.sample();
+  const mem = procMemory(pid);
+  const got = v.bytes() - got0;
+  v.close();
+  return `hub, 100 viewers of 10 cameras (main streams): CPU ${((meter.cpuS / SECONDS) * 100).toFixed(1)} % of one core ` +
+    `(idle ${((idle.cpuS / 10) * 100).toFixed(1)} %), RSS ${mem?.rssMb.toFixed(0)} MB (idle ${idleMem?.rssMb.toFixed(0)} MB), ` +
+    `delivered ${((got * 8) / SECONDS / 1e6).toFixed(1)} Mbit/s to viewers`;
+}
+
+async function agentLoad(site: Site): Promise<string> {
+  const measure = async () => {
+    const pids = await site.sitePids();
+    const m = new CpuMeter(() => pids);
+    await sleep(SECONDS * 1000);
+    m.sample();
+    return (m.cpuS / SECONDS) * 100;
+  };
+  await sleep(5_000);
+  const base = await measure();
+  const v = viewers(site, site.cameras.slice(0, 4).map((c) => c.id), 4, 'main');
+  await v.ready;
+  await sleep(5_000);
+  const live = await measure();
+  v.close();
+  return `agent + its ffmpegs, ${site.cameras.length} cameras recording: ${base.toFixed(1)} % of one core; with 4 live streams: ${live.toFixed(1)} % (+${(live - base).toFixed(1)} points)`;
+}
+
+async function grid(site: Site): Promise<string> {
+  const b = await browser(site);
+  try {
+    await b.page.goto(`${site.hubUrl}/#/grid?tiles=16`);
+    await b.page.waitForFunction(`document.querySelectorAll('video').length >= 16 && [...document.querySelectorAll('video')].every((v) => v.getVideoPlaybackQuality().totalVideoFrames > 0)`, undefined, { timeout: 60_000 });
+    await sleep(5_000);
+    const q = () => b.page.evaluate(`[...document.querySelectorAll('video')].map((v) => { const q = v.getVideoPlaybackQuality(); return [q.totalVideoFrames, q.droppedVideoFrames]; })`) as Promise<[number, number][]>;
+    const a = await q();
+    await sleep(SECONDS * 1000);
+    const z = await q();
+    const total = z.reduce((n, x, i) => n + x[0] - a[i]![0], 0);
+    const dropped = z.reduce((n, x, i) => n + x[1] - a[i]![1], 0);
+    return `16-tile grid, ${SECONDS} s: ${total} frames, ${dropped} dropped (${((dropped / Math.max(1, total)) * 100).toFixed(2)} %), ${(total / SECONDS / 16).toFixed(1)} fps a tile`;
+  } finally { await b.close(); }
+}
+
+// ---- the run --------------------------------------------------------------------------------
+
+console.log(`machine: ${machineLine()}`);
+console.log(`link: ${SHAPED ? '8 Mbit/s, 40 ms round trip (site and hub in their own network namespaces)' : 'loopback'}`);
+if (PARTS.has('latency') || PARTS.has('click') || PARTS.has('uplink')) {
+  const site = await startSite(1, true);
+  try {
+    if (SHAPED) console.log(`round trip by ${site.link!.netem ? 'netem' : 'a delaying relay (no netem in this kernel)'}`);
+    if (PARTS.has('latency')) console.log(await latency(site));
+    if (PARTS.has('click')) console.log(await clickToFirstFrame(site));
+    if (PARTS.has('uplink') && SHAPED) console.log(await uplink(site));
+  } finally { await site.close(); }
+}
+if (!SHAPED && PARTS.has('hubload')) {
+  const site = await startSite(10, false);
+  try { console.log(await hubLoad(site)); } finally { await site.close(); }
+}
+if (!SHAPED && PARTS.has('agentload')) {
+  const site = await startSite(32, false, { width: 1920, height: 1080, fps: 25, gop: 50, bitrateKbps: 4000 });
+  try { console.log(await agentLoad(site)); } finally { await site.close(); }
+}
+if (!SHAPED && PARTS.has('grid')) {
+  const site = await startSite(16, false);
+  try { console.log(await grid(site)); } finally { await site.close(); }
+}
