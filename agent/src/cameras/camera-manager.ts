@@ -208,6 +208,15 @@ export class CameraManager extends EventEmitter<{ health: [CameraHealth] }> {
     return snapshot({ rtspUrl: r.streamUri, username: r.username, password: decryptSecret(r.passwordEnc, this.key), ...(r.snapshotUri ? { snapshotUri: r.snapshotUri } : {}) }, { log: this.deps.log });
   }
 
+  /**
+   * The camera's user name and password in clear, for a second ffmpeg on one of its streams (live
+   * view). Like the recorder's, never to be logged or sent anywhere but the camera.
+   */
+  streamCredentials(cameraId: string): { username: string; password: string } | undefined {
+    const rec = this.runtimes.get(cameraId)?.record;
+    return rec && { username: rec.username, password: decryptSecret(rec.passwordEnc, this.key) };
+  }
+
   private recorderCamera(rec: CameraRecord) {
     return { id: rec.id, streamUri: rec.streamUri, username: rec.username, password: decryptSecret(rec.passwordEnc, this.key) };
   }
