@@ -1,11 +1,12 @@
 // Starts simulated cameras for manual use and demos; prints their URLs and runs until Ctrl-C.
 //   tsx sim/camera/cli.ts --count 3 --username admin --password admin
 // Discovery sends nothing but does join a multicast group: pass --discovery only inside a test namespace.
+// --clock: live streams with the wall-clock time burnt into every frame (clock-pattern.ts) instead of looped clips.
 import { parseArgs } from 'node:util';
 import { SimulatedCamera } from './index';
 
 const USAGE = `usage: cli.ts [--count N] [--name PREFIX] [--username U] [--password P] [--host ADDR]
-              [--reported-host HOST] [--skew-ms MS] [--discovery] [--discovery-interface ADDR] [--json]`;
+              [--reported-host HOST] [--skew-ms MS] [--discovery] [--discovery-interface ADDR] [--clock] [--json]`;
 
 function parseOptions() {
   const { values } = parseArgs({
@@ -19,6 +20,7 @@ function parseOptions() {
       'skew-ms': { type: 'string', default: '0' },
       discovery: { type: 'boolean', default: false },
       'discovery-interface': { type: 'string' },
+      clock: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -56,6 +58,7 @@ async function main(): Promise<void> {
         ...(opts['reported-host'] !== undefined ? { reportedHost: opts['reported-host'] } : {}),
         clockSkewMs: opts.skew,
         discovery: opts.discovery ? { interface: opts['discovery-interface'] ?? '127.0.0.1' } : false,
+        clock: opts.clock,
       }));
     }
   } catch (err) {

@@ -1,11 +1,13 @@
 // A simulated ONVIF camera: real SOAP over HTTP, WS-Discovery over UDP and H.264 over RTSP (a main
 // stream and a smaller sub-stream), with switches for the failures the agent must survive (stream
 // down, frozen, refused, bad password, skewed clock, stream addresses with a host nobody reaches).
+// With `clock`, both streams are encoded live with the wall-clock time burnt into every frame
+// (clock-pattern.ts), for measuring latency from camera to decoded frame.
 import { readFile } from 'node:fs/promises';
 import { DiscoveryResponder } from './discovery-responder';
-import { DEFAULT_VIDEO, ensureMediaFiles, subStreamVideo } from './media-files';
+import { DEFAULT_VIDEO, ensureMediaFiles, ensureSnapshot, subStreamVideo } from './media-files';
 import { OnvifServer } from './onvif-server';
-import { RtspProcess } from './rtsp-process';
+import { clockMountArg, RtspProcess } from './rtsp-process';
 import {
   DEVICE_PATH, httpBase, MEDIA_PATH, newCameraState, rtspUrl, SNAPSHOT_PATH, STREAM_PATH, SUB_SNAPSHOT_PATH, SUB_STREAM_PATH,
   type CameraState, type VideoFormat,
@@ -37,6 +39,15 @@ export interface SimulatedCameraOptions {
   video?: VideoFormat;
   /** Absent: a random one. A fixed one keeps the agent's camera id across restarts (ids derive from it). */
   serialNumber?: string;
+  /**
+   * Both streams (same formats, same paths) are live instead of looped clips: every frame is painted
+   * grey with the wall-clock time (Date.now()-like ms, the host clock, not `clockSkewMs`) burnt into
+   * its top-left 256 × 48 px as it is made (clock-pattern.ts: read it back with readClockFromRgba),
+   * then encoded at once with x264 (zerolatency, baseline, no B-frames, `gop` and `bitrateKbps` as
+   * given, `noise` ignored). The main stream and the derived sub-stream must both be at least
+   * 256 × 48 px with whole fps. Default false: pre-encoded clips.
+   */
+  clock?: boolean;
 }
 
 export class SimulatedCamera {
@@ -51,7 +62,8 @@ export class SimulatedCamera {
   private constructor(
     readonly state: CameraState,
     private readonly bindHost: string,
-    private readonly clips: { main: string; sub: string },
+    /** Undefined for a clock camera, which encodes live. */
+    private readonly clips: { main: string; sub: string } | undefined,
     private readonly onvif: OnvifServer,
     private readonly discovery: DiscoveryResponder | undefined,
   ) {}
@@ -71,17 +83,28 @@ export class SimulatedCamera {
       ...(opts.location !== undefined ? { location: opts.location } : {}),
       ...(opts.serialNumber !== undefined ? { serialNumber: opts.serialNumber } : {}),
     });
-    // Both cached across cameras and runs (media-files.ts): only the first camera of a format encodes.
-    const [main, sub] = await Promise.all([ensureMediaFiles(video), ensureMediaFiles(subVideo)]);
+    // All cached across cameras and runs (media-files.ts): only the first camera of a format encodes.
+    let clips: { main: string; sub: string } | undefined;
+    let snapshots: [string, string];
+    if (opts.clock) {
+      // Refuse a format the clock cannot be painted into before starting anything.
+      clockMountArg(STREAM_PATH, video);
+      clockMountArg(SUB_STREAM_PATH, subVideo);
+      snapshots = await Promise.all([ensureSnapshot(video), ensureSnapshot(subVideo)]);
+    } else {
+      const [main, sub] = await Promise.all([ensureMediaFiles(video), ensureMediaFiles(subVideo)]);
+      clips = { main: main.clip, sub: sub.clip };
+      snapshots = [main.snapshot, sub.snapshot];
+    }
     const onvif = new OnvifServer({
       bindHost, state,
-      snapshots: { [SNAPSHOT_PATH]: await readFile(main.snapshot), [SUB_SNAPSHOT_PATH]: await readFile(sub.snapshot) },
+      snapshots: { [SNAPSHOT_PATH]: await readFile(snapshots[0]), [SUB_SNAPSHOT_PATH]: await readFile(snapshots[1]) },
     });
     const discoveryOpts = typeof opts.discovery === 'object' ? opts.discovery : opts.discovery ? {} : undefined;
     const discovery = discoveryOpts
       ? new DiscoveryResponder({ state, interfaceAddress: discoveryOpts.interface, port: discoveryOpts.port })
       : undefined;
-    const cam = new SimulatedCamera(state, bindHost, { main: main.clip, sub: sub.clip }, onvif, discovery);
+    const cam = new SimulatedCamera(state, bindHost, clips, onvif, discovery);
     try {
       await onvif.listen();
       await cam.startRtsp();
@@ -111,6 +134,8 @@ export class SimulatedCamera {
   /** Pid of the GStreamer process, while the stream is up. */
   get rtspPid(): number | undefined { return this.rtsp?.running ? this.rtsp.pid : undefined; }
   get frozen(): boolean { return this.frozenFlag; }
+  /** Whether the streams are live clock streams (`clock` option) rather than looped clips. */
+  get clock(): boolean { return this.clips === undefined; }
 
   /** Kills the RTSP server: clients are disconnected and the port refuses connections. */
   stopStream(): Promise<void> {
@@ -177,9 +202,12 @@ export class SimulatedCamera {
 
   private async startRtsp(): Promise<void> {
     if (this.stopped || this.rtsp?.running) return;
+    const { video, subVideo } = this.state;
+    const streams = this.clips
+      ? { clip: this.clips.main, mounts: [{ path: SUB_STREAM_PATH, clip: this.clips.sub }] }
+      : { clockMounts: [{ path: STREAM_PATH, video }, { path: SUB_STREAM_PATH, video: subVideo }] };
     this.rtsp = await RtspProcess.start({
-      host: this.bindHost, port: this.state.rtspPort, clip: this.clips.main,
-      fps: this.state.video.fps, path: STREAM_PATH, mounts: [{ path: SUB_STREAM_PATH, clip: this.clips.sub }], frozen: this.frozenFlag,
+      host: this.bindHost, port: this.state.rtspPort, fps: video.fps, path: STREAM_PATH, ...streams, frozen: this.frozenFlag,
     });
     this.state.rtspPort = this.rtsp.port;
   }

@@ -35,8 +35,8 @@ export async function ensureMediaFiles(video: VideoFormat = DEFAULT_VIDEO, cache
   const noise = video.noise ? `-noise${video.noise}` : '';
   const tag = `${video.width}x${video.height}-${video.fps}fps-gop${video.gop}-${video.bitrateKbps}k${noise}`;
   const clip = join(cacheDir, `camera-${tag}-${CLIP_SECONDS}s.h264`);
-  const snapshot = join(cacheDir, `camera-${video.width}x${video.height}.jpg`);
-  await Promise.all([
+  const [snapshot] = await Promise.all([
+    ensureSnapshot(video, cacheDir),
     ensureFile(clip, (out) => [
       '-f', 'lavfi', '-i', `testsrc=size=${video.width}x${video.height}:rate=${video.fps}:duration=${CLIP_SECONDS}`,
       ...(video.noise ? ['-vf', `noise=alls=${video.noise}:allf=t`] : []),
@@ -46,12 +46,19 @@ export async function ensureMediaFiles(video: VideoFormat = DEFAULT_VIDEO, cache
       '-b:v', `${video.bitrateKbps}k`, '-maxrate', `${video.bitrateKbps}k`, '-bufsize', `${video.bitrateKbps * 2}k`,
       '-x264-params', 'repeat-headers=1', '-f', 'h264', out,
     ]),
-    ensureFile(snapshot, (out) => [
-      '-f', 'lavfi', '-i', `testsrc=size=${video.width}x${video.height}:rate=1`,
-      '-frames:v', '1', '-c:v', 'mjpeg', '-q:v', '3', '-f', 'image2', out,
-    ]),
   ]);
   return { clip, snapshot };
+}
+
+/** The snapshot JPEG alone, for cameras that encode live and need no clip (clock streams). */
+export async function ensureSnapshot(video: VideoFormat = DEFAULT_VIDEO, cacheDir = CACHE_DIR): Promise<string> {
+  await mkdir(cacheDir, { recursive: true });
+  const snapshot = join(cacheDir, `camera-${video.width}x${video.height}.jpg`);
+  await ensureFile(snapshot, (out) => [
+    '-f', 'lavfi', '-i', `testsrc=size=${video.width}x${video.height}:rate=1`,
+    '-frames:v', '1', '-c:v', 'mjpeg', '-q:v', '3', '-f', 'image2', out,
+  ]);
+  return snapshot;
 }
 
 /**

@@ -3,6 +3,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { CLOCK_HEIGHT, CLOCK_WIDTH } from './clock-pattern';
+import type { VideoFormat } from './state';
 
 // Debian's interpreter: the GStreamer GObject bindings are installed for it, not for a pyenv python.
 const PYTHON = '/usr/bin/python3';
@@ -29,12 +31,30 @@ export interface RtspProcessOptions {
   host: string;
   /** 0 lets the server pick a free port; pass the same port again to restart in place. */
   port: number;
-  clip: string;
+  /** The clip served at `path` at `fps`; absent when only `clockMounts` are served. */
+  clip?: string;
   fps: number;
   path: string;
   /** More clips served by the same server, each at its own path (the sub-stream). */
   mounts?: { path: string; clip: string }[];
+  /**
+   * Live streams, each at its own path, whose every frame has the wall-clock time painted in as it is
+   * made (clock-pattern.ts) and is encoded at once with x264 in the format given (`noise` is ignored).
+   */
+  clockMounts?: { path: string; video: VideoFormat }[];
   frozen: boolean;
+}
+
+/** The `--clock-mount` argument of rtsp_server.py for a stream; throws for a format it cannot paint or encode. */
+export function clockMountArg(path: string, v: VideoFormat): string {
+  const ints = [v.width, v.height, v.fps, v.gop, v.bitrateKbps];
+  if (!ints.every((n) => Number.isInteger(n) && n > 0) || v.width % 2 !== 0 || v.height % 2 !== 0 || v.fps > 120) {
+    throw new RangeError(`a clock stream needs an even size and whole positive fps (at most 120), GOP and bitrate, got ${JSON.stringify(v)}`);
+  }
+  if (v.width < CLOCK_WIDTH || v.height < CLOCK_HEIGHT) {
+    throw new RangeError(`a clock stream needs frames of at least ${CLOCK_WIDTH}x${CLOCK_HEIGHT} px, got ${v.width}x${v.height} at ${path}`);
+  }
+  return `${path}=${v.width}x${v.height}@${v.fps}:${v.gop}:${v.bitrateKbps}`;
 }
 
 interface LineWaiter {
@@ -81,8 +101,9 @@ export class RtspProcess {
   }
 
   static async start(opts: RtspProcessOptions): Promise<RtspProcess> {
-    const args = [SCRIPT, '--host', opts.host, '--port', String(opts.port), '--clip', opts.clip,
+    const args = [SCRIPT, '--host', opts.host, '--port', String(opts.port), ...(opts.clip !== undefined ? ['--clip', opts.clip] : []),
       '--fps', String(opts.fps), '--path', opts.path, ...(opts.mounts ?? []).flatMap((m) => ['--mount', `${m.path}=${m.clip}`]),
+      ...(opts.clockMounts ?? []).flatMap((m) => ['--clock-mount', clockMountArg(m.path, m.video)]),
       ...(opts.frozen ? ['--frozen'] : [])];
     const proc = new RtspProcess(spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] }));
     try {

@@ -1,8 +1,12 @@
 #!/usr/bin/python3
-"""RTSP side of the simulated camera: loops pre-encoded H.264 clips at real-time pace.
+"""RTSP side of the simulated camera: loops pre-encoded H.264 clips at real-time pace, or encodes
+live frames with the camera's wall-clock time burnt in.
 
 The main clip is served at --path; each --mount PATH=CLIP serves another (the sub-stream) from
 the same server, so a second stream costs no process, and no pipeline until a client plays it.
+Each --clock-mount PATH=WIDTHxHEIGHT@FPS:GOP:KBPS serves a live stream instead: every frame is
+painted here with time.time() in ms as it is made (the pattern of clock-pattern.ts) and encoded by
+x264 (gstreamer1.0-plugins-ugly) at once, so (decode time - painted time) is glass-to-glass latency.
 
 Run with Debian's /usr/bin/python3 (python3-gi, gir1.2-gst-rtsp-server-1.0).
 Prints `READY <port>` once listening. Reads commands on stdin, one per line:
@@ -11,8 +15,10 @@ so it never outlives the Node process that spawned it.
 """
 import argparse
 import ctypes
+import re
 import signal
 import sys
+import time
 
 import gi
 
@@ -35,20 +41,140 @@ def parse_args():
     p = argparse.ArgumentParser()
     p.add_argument('--host', default='127.0.0.1')
     p.add_argument('--port', type=int, default=0)
-    p.add_argument('--clip', required=True, help='Annex-B .h264 file')
+    p.add_argument('--clip', help='Annex-B .h264 file served at --path')
     p.add_argument('--fps', type=int, default=25)
     p.add_argument('--path', default='/stream')
     p.add_argument('--mount', action='append', default=[], metavar='PATH=CLIP',
                    help='another Annex-B .h264 clip served at PATH, e.g. /sub=/tmp/sub.h264')
+    p.add_argument('--clock-mount', action='append', default=[], metavar='PATH=WIDTHxHEIGHT@FPS:GOP:KBPS',
+                   help='a live stream with the wall-clock time painted in, e.g. /stream=640x360@25:50:800')
     p.add_argument('--frozen', action='store_true')
     args = p.parse_args()
-    args.mounts = [(args.path, args.clip)]
+    args.mounts = [(args.path, args.clip)] if args.clip else []
     for m in args.mount:
         path, sep, clip = m.partition('=')
         if not sep or not path.startswith('/') or not clip:
             p.error(f'--mount wants PATH=CLIP with PATH starting with /, got {m!r}')
         args.mounts.append((path, clip))
+    args.clock_mounts = []
+    for m in args.clock_mount:
+        match = re.fullmatch(r'(/[^=]*)=(\d+)x(\d+)@(\d+):(\d+):(\d+)', m)
+        if not match:
+            p.error(f'--clock-mount wants PATH=WIDTHxHEIGHT@FPS:GOP:KBPS with PATH starting with /, got {m!r}')
+        width, height, fps, gop, kbps = (int(g) for g in match.groups()[1:])
+        if width < CLOCK_WIDTH or height < CLOCK_HEIGHT or width % 2 or height % 2:
+            p.error(f'--clock-mount needs an even size of at least {CLOCK_WIDTH}x{CLOCK_HEIGHT}, got {width}x{height}')
+        if not 1 <= fps <= 120 or gop < 1 or kbps < 1:
+            p.error(f'--clock-mount wants 1-120 fps, a GOP and a bitrate above 0, got {m!r}')
+        args.clock_mounts.append((match.group(1), ClockFormat(width, height, fps, gop, kbps)))
+    paths = [path for path, _ in args.mounts + args.clock_mounts]
+    if not paths:
+        p.error('nothing to serve: give --clip, --mount or --clock-mount')
+    if len(set(paths)) != len(paths):
+        p.error(f'a path is served twice: {paths}')
     return args
+
+
+# The clock pattern of clock-pattern.ts (keep the two in step): blocks of CLOCK_BLOCK px from the
+# frame's top-left corner, CLOCK_ROWS rows of CLOCK_COLUMNS, 48 bits of milliseconds since the epoch,
+# most significant first, row by row; luma 235 for a 1, 16 for a 0.
+CLOCK_BLOCK = 16
+CLOCK_COLUMNS = 16
+CLOCK_ROWS = 3
+CLOCK_BITS = CLOCK_COLUMNS * CLOCK_ROWS
+CLOCK_WIDTH = CLOCK_BLOCK * CLOCK_COLUMNS
+CLOCK_HEIGHT = CLOCK_BLOCK * CLOCK_ROWS
+BLOCK_ONE = bytes([235]) * CLOCK_BLOCK
+BLOCK_ZERO = bytes([16]) * CLOCK_BLOCK
+BACKGROUND_LUMA = 128  # grey: reads as "no clock" (ambiguous) wherever the pattern is missing
+BAR_LUMA = 40
+BAR_WIDTH = 16
+BAR_SWEEP_SECONDS = 4
+
+
+class ClockFormat:
+    def __init__(self, width, height, fps, gop, kbps):
+        self.width, self.height, self.fps, self.gop, self.kbps = width, height, fps, gop, kbps
+        # GStreamer's default I420 layout: each plane's rows padded to 4 bytes.
+        self.y_stride = (width + 3) & ~3
+        self.c_stride = ((width // 2) + 3) & ~3
+        self.y_size = self.y_stride * height
+        self.size = self.y_size + 2 * self.c_stride * (height // 2)
+
+
+def paint_clock(frame, y_stride, ms):
+    """Paints ms into the luma plane at the start of frame (a bytearray), row by row."""
+    bits = format(ms, '048b')
+    if len(bits) != CLOCK_BITS:
+        raise ValueError(f'{ms} does not fit in {CLOCK_BITS} bits')
+    for r in range(CLOCK_ROWS):
+        line = b''.join(BLOCK_ONE if b == '1' else BLOCK_ZERO
+                        for b in bits[r * CLOCK_COLUMNS:(r + 1) * CLOCK_COLUMNS])
+        for y in range(r * CLOCK_BLOCK, (r + 1) * CLOCK_BLOCK):
+            frame[y * y_stride:y * y_stride + CLOCK_WIDTH] = line
+
+
+class ClockSource:
+    """Feeds one clock stream's appsrc: a painted frame every 1/fps s while the pipeline plays."""
+
+    def __init__(self, fmt, appsrc):
+        self.fmt = fmt
+        self.appsrc = appsrc
+        self.period = 1.0 / fmt.fps
+        self.duration = Gst.SECOND // fmt.fps
+        # Grey luma, neutral chroma; every frame starts as a copy of it.
+        self.background = bytes([BACKGROUND_LUMA]) * fmt.y_size + bytes([128]) * (fmt.size - fmt.y_size)
+        self.bar = bytes([BAR_LUMA]) * BAR_WIDTH
+        self.bar_rows = range(CLOCK_HEIGHT + CLOCK_BLOCK, fmt.height - CLOCK_BLOCK)
+        self.start = time.monotonic()
+        self.frame_no = 0
+        self.timer = 0
+        self.schedule(0)
+
+    def schedule(self, delay):
+        self.timer = GLib.timeout_add(max(0, int(delay * 1000)), self.tick)
+
+    def stop(self):
+        if self.timer:
+            GLib.source_remove(self.timer)
+            self.timer = 0
+
+    def tick(self):
+        self.timer = 0
+        self.push_frame()
+        # Frame n is due at start + n * period (no drift from rounding the timer to ms); when we
+        # fell behind by more than a frame, skip the missed ones, as a live camera drops them.
+        now = time.monotonic()
+        self.frame_no += 1
+        due = self.start + self.frame_no * self.period
+        if now - due > self.period:
+            self.frame_no = int((now - self.start) / self.period) + 1
+            due = self.start + self.frame_no * self.period
+        self.schedule(due - now)
+        return False
+
+    def push_frame(self):
+        src = self.appsrc
+        clock = src.get_clock()
+        # Only a playing pipeline has a clock and a running time to stamp frames with.
+        if clock is None or src.get_state(0)[1] != Gst.State.PLAYING:
+            return
+        frame = bytearray(self.background)
+        fmt = self.fmt
+        if self.bar_rows:
+            # A dark bar sweeping left to right below the clock, so the picture visibly moves.
+            x = int((time.monotonic() % BAR_SWEEP_SECONDS) / BAR_SWEEP_SECONDS * (fmt.width - BAR_WIDTH))
+            for y in self.bar_rows:
+                frame[y * fmt.y_stride + x:y * fmt.y_stride + x + BAR_WIDTH] = self.bar
+        # The wall-clock time as the frame is made, and the running time stamped on it, together.
+        ms = int(time.time() * 1000)
+        running = clock.get_time() - src.get_base_time()
+        paint_clock(frame, fmt.y_stride, ms)
+        buf = Gst.Buffer.new_wrapped(bytes(frame))
+        buf.pts = running
+        buf.dts = running
+        buf.duration = self.duration
+        src.emit('push-buffer', buf)
 
 
 class Camera:
@@ -62,6 +188,8 @@ class Camera:
         mounts = self.server.get_mount_points()
         for path, clip in args.mounts:
             mounts.add_factory(path, self.factory(clip, args.fps))
+        for path, fmt in args.clock_mounts:
+            mounts.add_factory(path, self.clock_factory(fmt))
 
     def factory(self, clip, fps):
         location = clip.replace('\\', '\\\\').replace('"', '\\"')
@@ -82,12 +210,44 @@ class Camera:
         factory.connect('media-configure', self.on_media_configure)
         return factory
 
+    def clock_factory(self, fmt):
+        # The valve sits before the encoder: while frozen nothing is encoded, and after unfreezing
+        # the next frame refers to the last one the clients got, so they decode it cleanly.
+        # Baseline profile, no B-frames, no lookahead (zerolatency), a keyframe exactly every GOP
+        # frames (no scene-cut ones), SPS/PPS with every keyframe. One thread, so one slice a frame:
+        # zerolatency's sliced threads cut frames into slices, rtph264pay config-interval=-1 then sends
+        # SPS/PPS before every IDR slice, and ffmpeg takes each slice of a keyframe for a frame of its own.
+        launch = (
+            f'( appsrc name=clocksrc is-live=true format=time do-timestamp=false '
+            f'caps=video/x-raw,format=I420,width={fmt.width},height={fmt.height},framerate={fmt.fps}/1 '
+            f'! valve name=freeze drop={"true" if self.frozen else "false"} '
+            f'! x264enc tune=zerolatency speed-preset=ultrafast bframes=0 key-int-max={fmt.gop} '
+            f'bitrate={fmt.kbps} threads=1 option-string=scenecut=0 '
+            f'! video/x-h264,profile=baseline,stream-format=byte-stream,alignment=au '
+            f'! h264parse config-interval=-1 '
+            f'! rtph264pay name=pay0 pt=96 config-interval=-1 )'
+        )
+        factory = GstRtspServer.RTSPMediaFactory()
+        factory.set_launch(launch)
+        # One pipeline, one encoder, for every client of the mount.
+        factory.set_shared(True)
+        factory.connect('media-configure', self.on_clock_media_configure, fmt)
+        return factory
+
+    def on_clock_media_configure(self, _factory, media, fmt):
+        source = ClockSource(fmt, media.get_element().get_by_name('clocksrc'))
+        media.connect('unprepared', lambda _m: source.stop())
+        self.track_valve(media)
+
     def on_media_configure(self, _factory, media):
         bin_ = media.get_element()
         parse = bin_.get_by_name('parse')
         # h264parse leaves PTS unset for a raw stream; the clip has no B-frames so PTS = DTS.
         parse.get_static_pad('src').add_probe(Gst.PadProbeType.BUFFER, self.copy_dts_to_pts)
-        valve = bin_.get_by_name('freeze')
+        self.track_valve(media)
+
+    def track_valve(self, media):
+        valve = media.get_element().get_by_name('freeze')
         valve.set_property('drop', self.frozen)
         self.valves.add(valve)
         media.connect('unprepared', lambda _m: self.valves.discard(valve))
