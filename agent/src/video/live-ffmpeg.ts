@@ -1,0 +1,85 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { recorderLauncher } from '../cameras/ffmpeg-launcher';
+
+/**
+ * The live ffmpeg's arguments: the camera's stream copied (no decoding) into fragmented MP4 on
+ * stdout, one fragment per frame, written as soon as it is complete.
+ *
+ * Measured against the simulated camera (GOP 2 s): `-fflags nobuffer` throws away what ffmpeg
+ * read while probing, so the first keyframe is the *next* one (first fragment 2.2 s after start
+ * instead of 0.7 s); without it the probed GOP comes out at once and the player jumps to its end.
+ * `-fpsprobesize 0` stops ffmpeg estimating the frame rate (which probed for ~1.3 s); probing ends
+ * as soon as the SPS is known, at most after `analyzeduration`. `-flags low_delay` is a decoder
+ * flag and does nothing in copy mode, so it is left out. The one frame of delay that is left is
+ * frag_every_frame's own: a fragment is written when the next frame arrives and gives its duration.
+ */
+export function liveArgs(url: string, o: { ioTimeoutSeconds?: number; hevc?: boolean } = {}): string[] {
+  const ioTimeoutSeconds = o.ioTimeoutSeconds ?? 5;
+  return [
+    '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'warning',
+    '-rtsp_transport', 'tcp', '-timeout', String(Math.round(ioTimeoutSeconds * 1e6)),
+    '-fpsprobesize', '0', '-analyzeduration', '1000000',
+    '-i', url,
+    '-map', '0:v:0', '-c', 'copy', '-an',
+    // Safari plays H.265 only as hvc1; ffmpeg's default tag is hev1.
+    ...(o.hevc ? ['-tag:v', 'hvc1'] : []),
+    '-f', 'mp4', '-movflags', 'empty_moov+default_base_moof+frag_every_frame', '-flush_packets', '1',
+    'pipe:1',
+  ];
+}
+
+export interface LiveExit { code: number | null; signal: NodeJS.Signals | null; stderrTail: string[] }
+
+const TAIL_LINES = 20;
+
+/**
+ * One live ffmpeg: spawned through the recorder's launcher (TZ=UTC and a parent-death signal, so
+ * it never outlives the agent), its stdout handed to `onData`, its stderr's last lines kept for
+ * the exit reason (they may hold the URL: exitDetail redacts them).
+ */
+export class LiveFfmpeg {
+  readonly exited: Promise<LiveExit>;
+  private readonly proc: ChildProcess;
+  private readonly tail: string[] = [];
+  private done = false;
+
+  constructor(ffmpegPath: string, args: string[], onData: (chunk: Buffer) => void) {
+    this.proc = spawn(recorderLauncher(ffmpegPath), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc.stdout!.on('data', onData);
+    let partial = '';
+    this.proc.stderr!.setEncoding('utf8');
+    this.proc.stderr!.on('data', (s: string) => {
+      const lines = (partial + s).split('\n');
+      partial = (lines.pop() ?? '').slice(-2000);
+      for (const l of lines) if (l.trim()) this.tail.push(l);
+      if (this.tail.length > TAIL_LINES) this.tail.splice(0, this.tail.length - TAIL_LINES);
+    });
+    this.exited = new Promise((resolve) => {
+      const finish = (err?: Error) => {
+        if (this.done) return;
+        this.done = true;
+        if (err) this.tail.push(err.message);
+        resolve({ code: this.proc.exitCode, signal: this.proc.signalCode, stderrTail: [...this.tail] });
+      };
+      this.proc.once('error', finish);
+      // 'close', not 'exit': the last stdout bytes and stderr lines have been read by then.
+      this.proc.once('close', () => finish());
+    });
+  }
+
+  get pid(): number | undefined { return this.proc.pid; }
+  get running(): boolean { return !this.done; }
+
+  /** SIGINT (ffmpeg sends the camera a TEARDOWN, freeing its session at once), SIGKILL after `graceMs`. */
+  async stop(graceMs = 2000): Promise<LiveExit> {
+    if (this.done) return this.exited;
+    this.proc.kill('SIGINT');
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), graceMs);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
