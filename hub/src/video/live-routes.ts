@@ -1,6 +1,70 @@
+import { StreamChoice, type Role } from '@sargs/shared';
+import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { Sessions } from '../auth/sessions';
+import { LiveChannels } from './live-channels';
+import { layoutRoutes } from './live-layouts';
+import { LiveViewer } from './live-viewer';
 import type { VideoDeps } from './video-deps';
 
-export function liveRoutes(_app: FastifyInstance, _deps: VideoDeps): void {
-  // Filled in by the work on issue #15.
+const LIVE_ROLES = ['admin', 'operator', 'security'] as const;
+const LiveQuery = Type.Object({
+  cameraId: Type.String({ minLength: 1, maxLength: 64 }),
+  stream: Type.Optional(StreamChoice),
+}, { additionalProperties: false });
+type LiveQuery = Static<typeof LiveQuery>;
+
+/** How often a live session is marked active, and its user's sign-in and role checked again. */
+const TOUCH_MS = 15_000;
+
+/**
+ * Live view for the console. `GET /api/video/live?cameraId=…&stream=main|sub` is a WebSocket
+ * (admin, operator, security; 404 before the upgrade for a camera the hub does not know). The hub
+ * sends text messages `{type:'stream', codec, width, height}` before each new init segment and
+ * `{type:'state', state:'waiting'|'playing'|'offline', reason?}`, and binary messages of fMP4:
+ * the init, then one fragment per frame from a keyframe on. The browser sends nothing. Each socket
+ * is one viewing session, audited when it opens and when it closes. Also the users' saved grid
+ * layouts, `GET/PUT /api/video/layouts`.
+ */
+export function liveRoutes(app: FastifyInstance, deps: VideoDeps): void {
+  const channels = new LiveChannels(deps);
+  const sessions = new Sessions(deps.store);
+  const allowed = (role: Role | undefined) => (LIVE_ROLES as readonly string[]).includes(role ?? '');
+
+  app.get('/api/video/live', {
+    websocket: true,
+    config: { access: LIVE_ROLES },
+    schema: { querystring: LiveQuery, hide: true } as object,
+    preHandler: async (req, reply) => {
+      const { cameraId } = req.query as LiveQuery;
+      if (!(await deps.fleet.cameras.find(cameraId))) return reply.code(404).send({ error: `no camera "${cameraId}"` });
+    },
+  }, (ws, req) => {
+    const { cameraId, stream = 'main' } = req.query as LiveQuery;
+    const user = req.user!;
+    const token = req.sessionToken;
+    const session = deps.viewing.start({ username: user.username, role: user.role, kind: 'live', cameraIds: [cameraId] });
+    const viewer = new LiveViewer(ws);
+    const leave = channels.join(cameraId, stream, viewer);
+    const touch = setInterval(() => {
+      deps.viewing.touch(session);
+      // Signed out, or no longer allowed to watch: the picture stops too.
+      void (async () => {
+        const s = await sessions.resolve(token);
+        const u = s && (await deps.store.getUser(s.username));
+        if (!u || !allowed(u.role)) ws.close(4401, 'signed out');
+      })().catch((err: unknown) => deps.log.warn({ err }, 'checking a live viewer\'s session failed'));
+    }, TOUCH_MS);
+    ws.on('message', () => undefined);
+    ws.once('close', () => {
+      clearInterval(touch);
+      leave();
+      viewer.stop();
+      if (viewer.closedAsStuck) deps.log.info({ cameraId, user: user.username }, 'live viewer closed: its socket was stuck');
+      void deps.viewing.end(session.id);
+    });
+  });
+
+  layoutRoutes(app, deps, LIVE_ROLES);
+  app.addHook('onClose', async () => channels.stop());
 }
