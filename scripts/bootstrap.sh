@@ -15,6 +15,8 @@ if [ "$node_major" -lt "$need_node_major" ]; then
 fi
 
 gst_ok() { /usr/bin/python3 -c "import gi; gi.require_version('Gst','1.0'); gi.require_version('GstRtspServer','1.0'); from gi.repository import Gst, GstRtspServer" >/dev/null 2>&1; }
+# x264enc (plugins-ugly): the simulated cameras that paint their clock into the picture encode live.
+x264_ok() { /usr/bin/python3 -c "import gi; gi.require_version('Gst','1.0'); from gi.repository import Gst; Gst.init(None); assert Gst.ElementFactory.find('x264enc')" >/dev/null 2>&1; }
 have() { command -v "$1" >/dev/null 2>&1; }
 
 missing=()
@@ -23,6 +25,7 @@ have ffprobe || missing+=(ffmpeg)
 have socat   || missing+=(socat)
 have ip      || missing+=(iproute2)
 gst_ok       || missing+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-rtsp gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad)
+x264_ok      || missing+=(gstreamer1.0-plugins-ugly)
 if [ "$mode" = test ]; then
   have chromium || missing+=(chromium)
   have git      || missing+=(git)
