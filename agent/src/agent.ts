@@ -18,7 +18,6 @@ import { registerLightingRequests } from './lighting/lighting-requests';
 import { HubLink } from './hub-link/hub-link';
 import { Outbox } from './hub-link/outbox';
 import { RequestRouter } from './hub-link/request-router';
-import { StreamSender } from './hub-link/stream-sender';
 import { AGENT_VERSION } from './version';
 import { MediaLink } from './video/media-link';
 import { registerVideo } from './video/register';
@@ -106,7 +105,7 @@ export class Agent {
       throw err;
     }
     drones.addConsumer(vehicles.tracker);
-    registerCameraRequests(router, cameras, new StreamSender(link));
+    registerCameraRequests(router, cameras);
     registerDroneRequests(router, drones);
     registerMissionRequests(router, drones, log.child({ component: 'missions' }));
     const lighting = await LightingController.open({ db, log: log.child({ component: 'lighting' }), clock, emitEvent, ...(config.lighting ? { fileSetup: config.lighting } : {}) });

@@ -1,38 +1,46 @@
 // How fast an export goes: an hour of 1080p25 4 Mbit/s footage as the recorder writes it
-// (one-minute fMP4 segments, indexed in a SegmentIndex in LevelDB on disk), exported whole with
-// exportRange into a sink, against `cat` of the same files to /dev/null. The footage is the
-// simulated camera's clip looped through ffmpeg's segment muxer with the recorder's options,
-// so no encoding is needed. Page cache cannot be dropped here: cat runs first to warm it, then
-// both are timed, so the comparison is from memory, not from disk.
+// (one-minute fMP4 segments, indexed in the agent's SegmentIndex in LevelDB on disk), exported
+// whole, side by side in one run with `cat` of the same files:
+//   cat > /dev/null, cat | sha256sum (coreutils), cat | openssl sha256 (SHA-NI);
+//   the agent's export handler alone (plan + stitch + SHA-256) into a discarding sink;
+//   the real path: POST /api/video/exports, then the download through hub and media link to
+//   curl writing to /dev/null, with the agent in its own process (as on a gateway) and the hub
+//   in this one.
+// The footage is the simulated camera's clip looped through ffmpeg's segment muxer with the
+// recorder's options, so no encoding is needed. Page cache cannot be dropped here: cat runs
+// first to warm it, so every figure is from memory, not from disk.
 // Run: pnpm exec tsx test/bench/export-throughput.ts [segments=60] [segmentSeconds=60] [repeats=2]
+// With AGENT_CPU_PROF=<dir> the agent process writes a V8 CPU profile there when it stops.
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { createReadStream, readdirSync, statSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { exportRange } from '@sargs/agent/cameras/export';
 import { FRAGMENT_OPTIONS } from '@sargs/agent/cameras/ffmpeg-args';
 import { SegmentIndex } from '@sargs/agent/cameras/segment-index';
 import { dayOf } from '@sargs/agent/cameras/segment-paths';
-import { Level } from 'level';
+import { planExport } from '@sargs/agent/video/export-plan';
+import { streamExport } from '@sargs/agent/video/export-stream';
 import { ensureMediaFiles } from '@sargs/sim/camera/media-files';
-import { tempDir } from '../support/paths';
-import { machineLine } from './proc';
+import { Level } from 'level';
+import { startProcess } from '../support/cli-process';
+import { hubWithAdmin } from '../support/in-process';
+import { cliMain, repoRoot, tempDir } from '../support/paths';
+import { announceCamera } from '../video/export-fixtures';
+import { machineLine, procStat } from './proc';
 
 const SEGMENTS = Number(process.argv[2] ?? 60);
 const SEGMENT_S = Number(process.argv[3] ?? 60);
 const REPEATS = Number(process.argv[4] ?? 2);
 const CAMERA = 'cam-bench';
 
-function run(cmd: string, args: string[]): Promise<void> {
+function run(cmd: string, args: string[], opts: { shell?: boolean } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], shell: opts.shell ?? false });
+    let out = '';
     let err = '';
+    child.stdout.on('data', (d: Buffer) => { out = (out + d.toString()).slice(-2000); });
     child.stderr.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-2000); });
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} failed (${code}): ${err.trim()}`))));
+    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} failed (${code}): ${err.trim()}`))));
   });
 }
 
@@ -43,11 +51,14 @@ async function timed<T>(f: () => Promise<T>): Promise<{ s: number; value: T }> {
 }
 
 const work = tempDir('bench-export');
-const db = new Level<string, unknown>(join(work.path, 'agent.db'), { valueEncoding: 'json' });
+const agentDir = join(work.path, 'agent');
+const root = join(agentDir, 'recordings');
+const rows: string[] = [];
+const say = (line: string) => { rows.push(line); console.log(line); };
+let stopAll: (() => Promise<void>)[] = [];
 try {
-  console.log(`machine: ${machineLine()}`);
+  say(`machine: ${machineLine()}`);
   const { clip } = await ensureMediaFiles({ width: 1920, height: 1080, fps: 25, gop: 50, bitrateKbps: 4000, noise: 10 });
-  const root = join(work.path, 'recordings');
   // Timestamps of an hour that ended a little while ago; the files are named as the recorder names them.
   const base = Math.floor((Date.now() - 2 * 3_600_000) / 60_000) * 60_000;
   const day = join(root, CAMERA, dayOf(base));
@@ -63,8 +74,10 @@ try {
     '-segment_format_options', FRAGMENT_OPTIONS, '-reset_timestamps', '1', join(gen, '%05d.mp4'),
   ]));
   const generated = readdirSync(gen).sort();
-  const index = new SegmentIndex(db);
+  // The agent's own database, as it will open it.
+  const db = new Level<string, unknown>(join(agentDir, 'agent.db'), { valueEncoding: 'json' });
   await db.open();
+  const index = new SegmentIndex(db);
   const files: string[] = [];
   let totalBytes = 0;
   for (const [i, name] of generated.entries()) {
@@ -78,37 +91,71 @@ try {
     await index.add({ cameraId: CAMERA, path: `${CAMERA}/${dayOf(start)}/${fileName}`, bytes, start: new Date(start).toISOString(), end: new Date(start + SEGMENT_S * 1000).toISOString() });
   }
   const mb = totalBytes / 1e6;
-  console.log(`footage: ${files.length} segments × ${SEGMENT_S} s, ${mb.toFixed(0)} MB (${((totalBytes * 8) / 1e6 / (files.length * SEGMENT_S)).toFixed(2)} Mbit/s), made in ${made.s.toFixed(1)} s`);
-
+  say(`footage: ${files.length} segments × ${SEGMENT_S} s, ${mb.toFixed(0)} MB (${((totalBytes * 8) / 1e6 / (files.length * SEGMENT_S)).toFixed(2)} Mbit/s), made in ${made.s.toFixed(1)} s`);
   const from = new Date(base).toISOString();
   const to = new Date(base + files.length * SEGMENT_S * 1000).toISOString();
-  const sink = () => new Writable({ write(_c, _e, done) { done(); } });
-  const cat = () => run('cat', files);
-  const exp = () => exportRange({ cameraId: CAMERA, from, to }, sink(), { store: index, root, tmpDir: work.path, maxHours: 24 });
+  const list = join(work.path, 'files.txt');
+  writeFileSync(list, files.join('\n') + '\n');
+  const cat = () => run('sh', ['-c', `xargs cat < '${list}' > /dev/null`]);
+  const catHash = (tool: string) => run('sh', ['-c', `xargs cat < '${list}' | ${tool}`]);
+  const rate = (s: number, bytes = totalBytes) => `${s.toFixed(2)} s, ${(bytes / 1e6 / s).toFixed(0)} MB/s`;
+
+  // The handler alone: plan (index, layout of every file) and stitch with SHA-256 into a sink.
+  const handlerAlone = async () => {
+    const plan = await timed(() => planExport({ cameraId: CAMERA, from, to }, { store: index, root }));
+    try {
+      const sent = await timed(() => streamExport(plan.value, async () => undefined));
+      return { planS: plan.s, streamS: sent.s, head: plan.value.head, ...sent.value };
+    } finally {
+      await plan.value.close();
+    }
+  };
 
   await cat();
+  const handlerRuns: Awaited<ReturnType<typeof handlerAlone>>[] = [];
   for (let r = 1; r <= REPEATS; r++) {
     const c = await timed(cat);
-    console.log(`run ${r}: cat > /dev/null       ${c.s.toFixed(2)} s, ${(mb / c.s).toFixed(0)} MB/s`);
-    const e = await timed(exp);
-    console.log(`run ${r}: exportRange → sink    ${e.s.toFixed(2)} s, ${(mb / e.s).toFixed(0)} MB/s of footage in; clip ${(e.value.bytes / 1e6).toFixed(0)} MB, ${e.value.durationS.toFixed(1)} s long, ${e.value.segments} segments, ${e.value.gaps.length} gaps`);
+    const h = await timed(() => catHash('sha256sum'));
+    const o = await timed(() => catHash('openssl sha256'));
+    const a = await timed(handlerAlone);
+    handlerRuns.push(a.value);
+    say(`run ${r}: cat > /dev/null               ${rate(c.s)}`);
+    say(`run ${r}: cat | sha256sum               ${rate(h.s)}`);
+    say(`run ${r}: cat | openssl sha256          ${rate(o.s)}`);
+    say(`run ${r}: handler alone → sink          ${rate(a.s, a.value.bytes)} (plan ${(a.value.planS * 1000).toFixed(0)} ms, stitch+hash ${a.value.streamS.toFixed(2)} s); ` +
+      `file ${(a.value.bytes / 1e6).toFixed(0)} MB, ${a.value.head.durationS.toFixed(1)} s, ${a.value.head.segments} segments, ${a.value.head.gaps.length} gaps; ` +
+      `${(a.s / c.s).toFixed(1)}× cat's time, ${(c.s / a.s).toFixed(2)}× its throughput`);
   }
-  // Where an export's time goes: the same concat by itself, with and without +faststart (which
-  // rewrites the whole file a second time to put the index first), and hashing the clip.
-  const list = join(work.path, 'list.txt');
-  await writeFile(list, ['ffconcat version 1.0', ...files.map((f) => `file '${f}'`)].join('\n') + '\n');
-  const out = join(work.path, 'parts.mp4');
-  const concat = (extra: string[]) => run('/usr/bin/ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-f', 'concat', '-safe', '0', '-i', list, '-map', '0', '-c', 'copy', ...extra, '-y', out]);
-  const plain = await timed(() => concat([]));
-  const fast = await timed(() => concat(['-movflags', '+faststart']));
-  const hash = await timed(async () => {
-    const h = createHash('sha256');
-    await pipeline(createReadStream(out), new Writable({ write(c: Buffer, _e, done) { h.update(c); done(); } }));
-    return h.digest('hex');
-  });
-  await rm(out);
-  console.log(`parts: ffmpeg concat -c copy ${plain.s.toFixed(2)} s; with +faststart ${fast.s.toFixed(2)} s; SHA-256 of the clip streamed from the file ${hash.s.toFixed(2)} s`);
-} finally {
   await db.close();
+
+  // The real path: the hub here, the agent in its own process, curl as the discarding client.
+  const { hub, admin } = await hubWithAdmin(join(work.path, 'hub'));
+  stopAll.push(() => hub.close());
+  const site = await admin.createSite('Bench');
+  const config = join(work.path, 'agent.json');
+  writeFileSync(config, JSON.stringify({ hub: { url: hub.url.replace(/^http/, 'ws'), enrolmentToken: site.enrolmentToken }, name: 'bench-gateway', dataDir: agentDir, recordings: { dir: root } }));
+  const prof = process.env.AGENT_CPU_PROF;
+  const agent = await startProcess(process.execPath, [...(prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : []), '--import', 'tsx', cliMain, 'agent', '--config', config],
+    /(media link connected)/, { cwd: repoRoot, env: process.env, timeoutMs: 60_000, what: 'sargs agent' });
+  stopAll.push(async () => { await agent.stop('SIGINT'); });
+  await announceCamera(hub, site.agent.id, CAMERA, 'Bench camera');
+  for (let r = 1; r <= REPEATS; r++) {
+    const hubCpu0 = process.cpuUsage();
+    const agentCpu0 = procStat(agent.child.pid!)?.cpuS ?? 0;
+    const created = await timed(() => admin.json<{ id: string; bytes: number }>('POST', '/api/video/exports', { cameraId: CAMERA, from, to, reason: 'benchmark of the export path' }));
+    const url = `${hub.url}/api/video/exports/${created.value.id}/download`;
+    const got = await timed(() => run('curl', ['-sS', '-o', '/dev/null', '-w', '%{size_download}', '-H', `cookie: ${admin.cookie}`, url]));
+    const hubCpu = process.cpuUsage(hubCpu0);
+    const agentCpu = (procStat(agent.child.pid!)?.cpuS ?? 0) - agentCpu0;
+    const status = await admin.json<{ state: string; sha256?: string }>('GET', `/api/video/exports/${created.value.id}`);
+    const same = status.sha256 === handlerRuns[0]?.sha256 && Number(got.value) === created.value.bytes;
+    const total = created.s + got.s;
+    say(`run ${r}: hub+media link → curl         ${rate(total, created.value.bytes)} (head ${(created.s * 1000).toFixed(0)} ms, download ${rate(got.s, created.value.bytes)}); ` +
+      `state ${status.state}, ${same ? 'same bytes and SHA-256 as the handler alone' : 'DIFFERENT from the handler alone'}; ` +
+      `CPU agent ${agentCpu.toFixed(2)} s, hub ${((hubCpu.user + hubCpu.system) / 1e6).toFixed(2)} s`);
+  }
+} finally {
+  for (const s of stopAll.reverse()) await s().catch((err: unknown) => console.error(err));
+  stopAll = [];
   work.remove();
 }

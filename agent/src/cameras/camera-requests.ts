@@ -1,29 +1,13 @@
 import { RequestError, type RequestRouter } from '../hub-link/request-router';
-import type { StreamSender } from '../hub-link/stream-sender';
 import { CameraError } from './camera-errors';
 import { cameraInfo, type CameraManager } from './camera-manager';
-import { ExportError, exportRange } from './export';
 import { LegalHoldError } from './legal-holds';
 import { CameraProfileError } from './profile-choice';
 import { RetentionPolicyError } from './retention';
 import { SnapshotError } from './snapshot';
 
-const EXPORT_CODES = { 'bad-range': 'bad-request', 'too-long': 'bad-request', 'no-footage': 'not-found', 'ffmpeg-failed': 'internal' } as const;
-
 /** The hub's camera requests, answered by the camera manager; camera failures keep their own code. */
-export function registerCameraRequests(router: RequestRouter, cameras: CameraManager, streams: StreamSender): void {
-  router.on('recordings.export', async ({ cameraId, from, to, streamId }) => {
-    try {
-      return await exportRange({ cameraId, from, to }, streams.writable(streamId), {
-        store: cameras.index, root: cameras.recordingsDir, log: cameras.log,
-        beforeStream: async (info) => streams.start(streamId, info),
-      });
-    } catch (err) {
-      if (err instanceof ExportError) throw new RequestError(EXPORT_CODES[err.code], err.message);
-      throw err;
-    }
-  });
-
+export function registerCameraRequests(router: RequestRouter, cameras: CameraManager): void {
   router.on('camera.discover', (args) => cameras.discover(args.timeoutMs));
 
   router.on('camera.add', async (args) => {

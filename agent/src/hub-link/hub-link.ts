@@ -257,20 +257,10 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
   }
 
   /** Lossy live data (camera list): sent now if connected, otherwise dropped; the next one replaces it. */
-  sendLive<K extends 'cameras' | 'vehicles' | 'stream.start'>(type: K, body: Parameters<typeof envelope<typeof AgentToHub, K>>[2]): boolean {
+  sendLive<K extends 'cameras' | 'vehicles'>(type: K, body: Parameters<typeof envelope<typeof AgentToHub, K>>[2]): boolean {
     if (!this.ready || this.ws?.readyState !== WebSocket.OPEN) return false;
     this.ws.send(envelope(AgentToHub, type, body));
     return true;
-  }
-
-  /**
-   * Sends one binary frame and resolves when it is handed to the socket, so a long
-   * stream (an export) goes at the link's pace instead of piling up in memory.
-   */
-  sendBinary(frame: Buffer): Promise<void> {
-    const ws = this.ws;
-    if (!this.ready || ws?.readyState !== WebSocket.OPEN) return Promise.reject(new Error('not connected to the hub'));
-    return new Promise((resolve, reject) => ws.send(frame, { binary: true }, (err) => (err ? reject(err) : resolve())));
   }
 
   private sendStatus(): void {

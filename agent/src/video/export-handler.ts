@@ -1,5 +1,26 @@
+import { planExport } from './export-plan';
+import { streamExport } from './export-stream';
 import type { AgentVideoDeps } from './video-deps';
 
-export function registerExport(_deps: AgentVideoDeps): void {
-  // Filled in by the work on issue #15.
+/**
+ * Media op `export`: one MP4 of a camera's recordings between two times, stitched from the
+ * segment files without re-encoding (export-plan.ts). The head carries the exact size, the
+ * bytes follow paced by the hub's credit, and the end carries their SHA-256.
+ */
+export function registerExport(deps: AgentVideoDeps): void {
+  deps.media.handle('export', async (args, reply, signal) => {
+    const started = Date.now();
+    const plan = await planExport(args, {
+      store: deps.cameras.index, root: deps.recordingsDir,
+      cameraName: (id) => deps.cameras.list().find((c) => c.info.id === id)?.info.name,
+    }, (msg) => deps.log.warn({ cameraId: args.cameraId }, `export skips a segment it cannot read: ${msg}`));
+    try {
+      reply.head(plan.head);
+      const { sha256, bytes } = await streamExport(plan, (chunk) => reply.write(chunk), signal);
+      deps.log.info({ ...args, bytes, segments: plan.head.segments, durationS: plan.head.durationS, ms: Date.now() - started, sha256 }, 'export sent');
+      reply.end({ sha256 });
+    } finally {
+      await plan.close();
+    }
+  });
 }

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { PassThrough } from 'node:stream';
 import {
   AGENT_WS_PATH, AgentCloseCode, AgentRequests, AgentToHub, HubToAgent, MAX_MESSAGE_BYTES, createDecoder, envelope,
-  STREAM_ID_BYTES, type AgentEvent, type ExportInfo, type Message, type RequestArgs, type RequestErrorCode, type RequestOp, type RequestResult, type VehicleList,
+  type AgentEvent, type Message, type RequestArgs, type RequestErrorCode, type RequestOp, type RequestResult, type VehicleList,
 } from '@sargs/shared';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
@@ -30,13 +29,6 @@ export class AgentRequestError extends Error {
   constructor(readonly code: RequestErrorCode, message: string) { super(message); }
 }
 
-/** Bytes an agent is sending for one request (an export), announced by `stream.start`. */
-export interface IncomingStream {
-  started: Promise<ExportInfo>;
-  body: PassThrough;
-}
-interface OpenStream extends IncomingStream { agentId: string; start: (i: ExportInfo) => void }
-
 /** Handles one stored outbox event of a kind; runs in sequence order before the ack. */
 export type AgentEventHandler = (agent: AgentRecord, event: AgentEvent) => Promise<void> | void;
 /** Handles a lossy live message (newest wins) from a connected agent. */
@@ -57,7 +49,6 @@ export class AgentGateway {
   private readonly sockets = new Map<string, WebSocket>();
   private readonly greeted = new Set<WebSocket>();
   private readonly pending = new Map<string, Pending>();
-  private readonly streams = new Map<string, OpenStream>();
   private readonly eventHandlers = new Map<string, AgentEventHandler[]>();
   private readonly vehicleHandlers: VehicleListHandler[] = [];
 
@@ -117,27 +108,6 @@ export class AgentGateway {
     });
   }
 
-  /** Prepares to receive a stream; the caller ends or destroys `body` when the request settles. */
-  openStream(agentId: string): { streamId: string; stream: IncomingStream; close: () => void } {
-    const streamId = randomUUID().replaceAll('-', '');
-    let start!: (i: ExportInfo) => void;
-    const started = new Promise<ExportInfo>((resolve) => { start = resolve; });
-    const body = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
-    // A failed request destroys the body with its error; whoever reads it (the HTTP reply) sees
-    // that as a cut-off download, and when nobody reads it yet the error must not be "unhandled".
-    body.on('error', () => undefined);
-    this.streams.set(streamId, { agentId, started, body, start });
-    return { streamId, stream: { started, body }, close: () => { this.streams.delete(streamId); } };
-  }
-
-  private receiveBinary(agentId: string, data: Buffer): string | undefined {
-    if (data.length <= STREAM_ID_BYTES) return 'binary frame too short';
-    const s = this.streams.get(data.subarray(0, STREAM_ID_BYTES).toString('hex'));
-    if (!s || s.agentId !== agentId) return 'binary frame for no open stream';
-    s.body.write(data.subarray(STREAM_ID_BYTES));
-    return undefined;
-  }
-
   private settle(id: string | undefined, body: Message<typeof AgentToHub> & { type: 'response' }): void {
     const p = id ? this.pending.get(id) : undefined;
     if (!p || !id) return void this.deps.log.warn({ id }, 'response to no pending request');
@@ -176,10 +146,7 @@ export class AgentGateway {
 
     ws.on('message', (data, isBinary) => {
       chain = chain.then(async () => {
-        if (isBinary) {
-          const problem = this.receiveBinary(first.id, data as Buffer);
-          return problem ? this.reject(ws, log, problem, ++bad) : undefined;
-        }
+        if (isBinary) return this.reject(ws, log, 'binary frame (video goes on the media link)', ++bad);
         const r = decode(data as Buffer);
         if (!r.ok) return this.reject(ws, log, r.reason, ++bad, r.id);
         if (!greeted && r.message.type !== 'hello') return this.reject(ws, log, 'the first message must be hello', ++bad);
@@ -247,12 +214,6 @@ export class AgentGateway {
         return;
       case 'response':
         return this.settle(msg.id, msg);
-      case 'stream.start': {
-        const st = this.streams.get(msg.body.streamId);
-        if (st?.agentId === agentId) st.start(msg.body.info);
-        else send(ws, 'error', { reason: 'stream.start for no open stream' });
-        return;
-      }
       case 'cameras':
         await this.deps.fleet.cameras.applyList(agent, msg.body);
         return;

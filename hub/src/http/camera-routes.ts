@@ -17,11 +17,6 @@ const NewCamera = Type.Object({
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
   profileToken: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'the H.264 profile to record (default: the highest resolution)' })),
 }, { additionalProperties: false });
-const ExportQuery = Type.Object({
-  from: Type.String({ format: 'date-time' }),
-  to: Type.String({ format: 'date-time' }),
-  reason: Type.String({ minLength: 5, maxLength: 500, description: 'why the footage is needed (kept with the export)' }),
-}, { additionalProperties: false });
 const RangeQuery = Type.Object({ from: Type.String({ format: 'date-time' }), to: Type.String({ format: 'date-time' }) }, { additionalProperties: false });
 
 export function cameraRoutes(app: FastifyInstance, deps: { store: HubStore; fleet: Fleet; agents: AgentGateway; audit: AuditLog }): void {
@@ -75,39 +70,6 @@ export function cameraRoutes(app: FastifyInstance, deps: { store: HubStore; flee
     } catch (err) {
       return replyAgentError(reply, err);
     }
-  });
-
-  /**
-   * One MP4 of a time range, cut from the recordings at the site and streamed through.
-   * Its SHA-256 and size come as headers before the body, so the requester can check it.
-   */
-  app.get('/api/cameras/:cameraId/export', { config: { access: ['admin', 'security'] }, schema: { params: CameraParam, querystring: ExportQuery } }, async (req, reply) => {
-    const { cameraId } = req.params as { cameraId: string };
-    const { from, to, reason } = req.query as { from: string; to: string; reason: string };
-    if (Date.parse(from) >= Date.parse(to)) return reply.code(400).send({ error: '"from" must be before "to"' });
-    const cam = await deps.fleet.cameras.find(cameraId);
-    if (!cam) return reply.code(404).send({ error: `no camera "${cameraId}"` });
-    const { streamId, stream, close } = deps.agents.openStream(cam.agentId);
-    const done = deps.agents.request(cam.agentId, 'recordings.export', { cameraId, from, to, streamId }, 30 * 60_000);
-    done.then(() => stream.body.end(), (err: Error) => stream.body.destroy(err)).finally(close);
-    let info;
-    try {
-      info = await Promise.race([stream.started, done]);
-    } catch (err) {
-      return replyAgentError(reply, err);
-    }
-    req.log.info({ by: req.user?.username, cameraId, from, to, reason, sha256: info.sha256, bytes: info.bytes }, 'footage exported');
-    // Written before the first byte leaves: an export that is cut off is still accounted for.
-    await deps.audit.append({ actor: req.user!.username, action: 'footage.export', target: cameraId, reason, details: { from, to, sha256: info.sha256, bytes: info.bytes } });
-    const name = `${cam.info.name.replace(/[^\w.-]+/g, '_')}_${from.replace(/[:]/g, '')}.mp4`;
-    return reply
-      .type('video/mp4')
-      .header('content-length', info.bytes)
-      .header('content-disposition', `attachment; filename="${name}"`)
-      .header('x-content-sha256', info.sha256)
-      .header('x-export-starts-at', info.startsAt)
-      .header('x-export-gaps', JSON.stringify(info.gaps))
-      .send(stream.body);
   });
 
   app.get('/api/cameras/:cameraId/recordings', { config: { access: ['admin', 'operator', 'security'] }, schema: { params: CameraParam, querystring: RangeQuery } }, async (req, reply) => {

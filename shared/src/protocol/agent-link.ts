@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { CameraHealth, CameraInfo } from './cameras';
 import { FlightLogChunk, VehicleConflictEvent, VehicleLinkEvent, VehicleList } from './drones';
 import { LightingOutputEvent, LightingSwitched } from './lighting';
-import { Request, Response, StreamStart } from './requests';
+import { Request, Response } from './requests';
 
 /** WebSocket path on the hub where agents dial in. */
 export const AGENT_WS_PATH = '/agent/ws';
@@ -72,7 +72,6 @@ export const AgentToHub = {
   vehicles: VehicleList,
   event: AgentEvent,
   response: Response,
-  'stream.start': StreamStart,
   error: ProtocolError,
 };
 

@@ -2,23 +2,6 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { CameraInfo } from './cameras';
 import { LightingRequests } from './lighting';
 
-export const ExportInfo = Type.Object({
-  sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
-  bytes: Type.Integer({ minimum: 0 }),
-  durationS: Type.Number({ minimum: 0 }),
-  startsAt: Type.String(),
-  segments: Type.Integer({ minimum: 0 }),
-  gaps: Type.Array(Type.Object({ from: Type.String(), to: Type.String() })),
-}, { additionalProperties: false });
-export type ExportInfo = Static<typeof ExportInfo>;
-
-/** Announces a stream of binary frames: what the bytes will add up to. */
-export const StreamStart = Type.Object({ streamId: Type.String({ pattern: '^[0-9a-f]{32}$' }), info: ExportInfo }, { additionalProperties: false });
-
-/** Binary frames carry a 16-byte stream id, then data. */
-export const STREAM_ID_BYTES = 16;
-export const STREAM_CHUNK_BYTES = 256 * 1024;
-
 export const LegalHoldView = Type.Object({
   id: Type.String(), cameraId: Type.String(), from: Type.String(), to: Type.String(),
   reason: Type.String(), createdAt: Type.String(), by: Type.String(),
@@ -122,14 +105,6 @@ export const AgentRequests = {
   'camera.snapshot': {
     args: Type.Object({ cameraId: Type.String({ maxLength: 64 }) }, { additionalProperties: false }),
     result: Type.Object({ jpegBase64: Type.String({ maxLength: 1_800_000 }), takenAt: Type.String() }, { additionalProperties: false }),
-  },
-  /** The clip's bytes follow as binary frames tagged with `streamId`, after a `stream.start`. */
-  'recordings.export': {
-    args: Type.Object({
-      cameraId: Type.String({ maxLength: 64 }), from: Type.String({ maxLength: 40 }), to: Type.String({ maxLength: 40 }),
-      streamId: Type.String({ pattern: '^[0-9a-f]{32}$' }),
-    }, { additionalProperties: false }),
-    result: ExportInfo,
   },
   'holds.place': {
     args: Type.Object({
