@@ -1,13 +1,15 @@
 import type { LegalHoldView } from '@sargs/shared/protocol/requests';
 import { api } from '../lib/api';
 import { formValues, h } from '../lib/dom';
+import { runExport } from '../video/export-panel';
 
 const toIso = (local: string) => new Date(local).toISOString();
 const localInput = (d: Date) => new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
 
 /**
  * Footage access for security staff: export a time range as one MP4 (the reason is
- * required and kept in the audit log with the file's SHA-256), and legal holds that
+ * required and kept in the audit log with the file's SHA-256; progress and the hash are
+ * shown as in the timeline's export panel), and legal holds that
  * keep a range from retention.
  */
 export function footageTools(cameraId: string): HTMLElement {
@@ -20,14 +22,14 @@ export function footageTools(cameraId: string): HTMLElement {
     h('label', {}, 'To', h('input', { name: 'to', type: 'datetime-local', required: true, value: localInput(now) })),
     h('label', {}, 'Reason (kept in the audit log)', h('input', { name: 'reason', required: true, minlength: '5', maxlength: '500' })),
   ];
+  const exported = h('div', { class: 'export-out' });
   const exportForm = h('form', { class: 'footage', id: 'export' }, ...fields(), h('button', { type: 'submit' }, 'Export MP4')) as HTMLFormElement;
   exportForm.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const v = formValues(exportForm);
-    const q = new URLSearchParams({ from: toIso(v.from ?? ''), to: toIso(v.to ?? ''), reason: v.reason ?? '' });
-    status.textContent = 'Preparing the export at the site… the download starts when it is ready.';
-    // A plain navigation: the browser streams the file to disk instead of holding it in memory.
-    location.href = `/api/cameras/${encodeURIComponent(cameraId)}/export?${q.toString()}`;
+    const button = exportForm.querySelector('button') as HTMLButtonElement;
+    button.disabled = true;
+    void runExport(cameraId, new Date(v.from ?? ''), new Date(v.to ?? ''), (v.reason ?? '').trim(), exported).finally(() => { button.disabled = false; });
   });
 
   const holdForm = h('form', { class: 'footage', id: 'hold' }, ...fields(), h('button', { type: 'submit' }, 'Place legal hold')) as HTMLFormElement;
@@ -46,5 +48,5 @@ export function footageTools(cameraId: string): HTMLElement {
       .then(() => { status.textContent = 'Legal hold placed: retention will not delete this range.'; void loadHolds(); }, (err: Error) => { status.textContent = err.message; });
   });
   void loadHolds();
-  return h('section', { class: 'card' }, h('h3', {}, 'Footage'), exportForm, h('h4', {}, 'Legal holds'), holds, holdForm, status);
+  return h('section', { class: 'card' }, h('h3', {}, 'Footage'), exportForm, exported, h('h4', {}, 'Legal holds'), holds, holdForm, status);
 }
