@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import type { Agent } from '@sargs/agent';
 import type { RunningHub } from '@sargs/hub';
-import { SimulatedCamera } from '@sargs/sim/camera/index';
+import { SimulatedCamera, type SimulatedCameraOptions } from '@sargs/sim/camera/index';
 import WebSocket from 'ws';
 import type { HubClient } from '../support/hub-client';
 import { hubWithAdmin, testAgent } from '../support/in-process';
@@ -21,7 +21,7 @@ export interface LiveSite {
 }
 
 /** A hub, an agent recording `count` simulated cameras (2 s segments), every camera online. */
-export async function liveSite(count: number, name = 'Live'): Promise<LiveSite> {
+export async function liveSite(count: number, name = 'Live', camera: Partial<SimulatedCameraOptions> = {}): Promise<LiveSite> {
   const dir = tempDir('live');
   const { hub, admin } = await hubWithAdmin(`${dir.path}/hub`);
   const site = await admin.createSite(`${name} site`);
@@ -37,7 +37,7 @@ export async function liveSite(count: number, name = 'Live'): Promise<LiveSite> 
     await waitFor('agent online', async () => (await admin.agent(site.agent.id))?.online);
     await waitFor('media link up', () => hub.media.isConnected(site.agent.id), 10_000);
     for (let i = 0; i < count; i++) {
-      const cam = await SimulatedCamera.start({ name: `${name} ${i + 1}`, username: 'admin', password: `secret-${i}` });
+      const cam = await SimulatedCamera.start({ ...camera, name: `${name} ${i + 1}`, username: 'admin', password: `secret-${i}` });
       const { id } = await admin.json<{ id: string }>('POST', `/api/sites/${site.site.id}/cameras`, { url: cam.deviceServiceUrl, username: 'admin', password: `secret-${i}`, name: `${name} camera ${i + 1}` });
       cameras.push({ cam, id });
     }
