@@ -98,6 +98,23 @@ describe('live view in the browser', () => {
     await expect.poll(() => page.url()).toContain(`#/cameras/${first}`);
   });
 
+  it('grid tiles out of sight disconnect after 5 s and play again when seen', async () => {
+    await page.goto(`${site.hub.url}/#/grid?site=${site.siteId}`);
+    const players = page.locator('[data-testid=live-grid] .live-tile[data-camera] .live-player');
+    await expect.poll(() => players.count()).toBe(4);
+    await expect.poll(async () => (await players.evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.state))).join(), { timeout: 20_000 }).toBe('playing,playing,playing,playing');
+    // Only the top row stays on screen.
+    await page.setViewportSize({ width: 1280, height: 330 });
+    const hiddenAt = Date.now();
+    await expect.poll(() => players.nth(3).getAttribute('data-state'), { timeout: 15_000 }).toBe('paused');
+    expect(Date.now() - hiddenAt).toBeGreaterThanOrEqual(4500);
+    expect(await players.nth(2).getAttribute('data-state')).toBe('paused');
+    expect(await players.nth(0).getAttribute('data-state')).toBe('playing');
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await expect.poll(() => players.nth(3).getAttribute('data-state'), { timeout: 15_000 }).toBe('playing');
+    await framesRise('tile 4 seen again', frameMeter(players.nth(3).locator('video')), 10);
+  });
+
   it('a camera stopped and started again while watched plays again by itself', async () => {
     const { id, cam } = site.cameras[1]!;
     await page.goto(`${site.hub.url}/#/cameras/${id}`);

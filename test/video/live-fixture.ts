@@ -17,39 +17,43 @@ export interface LiveSite {
   agent: Agent;
   siteId: string;
   cameras: { cam: SimulatedCamera; id: string }[];
+  /** Every log line of the hub and the agent so far (pino objects, debug and up). */
+  hubLogs: Record<string, unknown>[];
+  agentLogs: Record<string, unknown>[];
   close: () => Promise<void>;
 }
 
 /** A hub, an agent recording `count` simulated cameras (2 s segments), every camera online. */
 export async function liveSite(count: number, name = 'Live', camera: Partial<SimulatedCameraOptions> = {}): Promise<LiveSite> {
   const dir = tempDir('live');
-  const { hub, admin } = await hubWithAdmin(`${dir.path}/hub`);
+  const { hub, admin, logs: hubLogs } = await hubWithAdmin(`${dir.path}/hub`);
   const site = await admin.createSite(`${name} site`);
-  const { agent } = await testAgent(hub.url, site.enrolmentToken, `${dir.path}/agent`, { recordings: { segmentSeconds: 2 } });
+  const { agent, logs: agentLogs } = await testAgent(hub.url, site.enrolmentToken, `${dir.path}/agent`, { recordings: { segmentSeconds: 2 } });
   const cameras: LiveSite['cameras'] = [];
   const close = async () => {
     await agent.stop();
-    await Promise.all(cameras.map((c) => c.cam.stop()));
+    await Promise.all(cameras.filter(Boolean).map((c) => c.cam.stop()));
     await hub.close();
     dir.remove();
   };
   try {
     await waitFor('agent online', async () => (await admin.agent(site.agent.id))?.online);
     await waitFor('media link up', () => hub.media.isConnected(site.agent.id), 10_000);
-    for (let i = 0; i < count; i++) {
+    await Promise.all(Array.from({ length: count }, async (_, i) => {
       const cam = await SimulatedCamera.start({ ...camera, name: `${name} ${i + 1}`, username: 'admin', password: `secret-${i}` });
+      cameras[i] = { cam, id: '' };
       const { id } = await admin.json<{ id: string }>('POST', `/api/sites/${site.site.id}/cameras`, { url: cam.deviceServiceUrl, username: 'admin', password: `secret-${i}`, name: `${name} camera ${i + 1}` });
-      cameras.push({ cam, id });
-    }
-    for (const c of cameras) {
-      await waitFor(`camera ${c.id} online`, async () => (await admin.json<{ cameras: { info: { id: string }; health: { state: string } }[] }>('GET', '/api/fleet'))
-        .cameras.find((x) => x.info.id === c.id)?.health.state === 'online', 30_000, 200);
-    }
+      cameras[i] = { cam, id };
+    }));
+    await waitFor('every camera online', async () => {
+      const list = (await admin.json<{ cameras: { info: { id: string }; health: { state: string } }[] }>('GET', '/api/fleet')).cameras;
+      return cameras.every((c) => list.find((x) => x.info.id === c.id)?.health.state === 'online');
+    }, 40_000, 200);
   } catch (err) {
     await close();
     throw err;
   }
-  return { hub, admin, agent, siteId: site.site.id, cameras, close };
+  return { hub, admin, agent, siteId: site.site.id, cameras, hubLogs, agentLogs, close };
 }
 
 /** Established TCP connections to a local port: the RTSP sessions a simulated camera serves. */

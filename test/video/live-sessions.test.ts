@@ -76,6 +76,28 @@ describe('live view through the hub', () => {
     await waitFor('the live session closed at the camera', () => rtspSessions(port) === 1, 15_000, 100);
   });
 
+  it("the agent's media link dropping is told to viewers, and video resumes as soon as the link is back, not after the backoff", async () => {
+    const v = new LiveSocket(site.hub.url, site.admin.cookie, `cameraId=${cameraId}&stream=sub`);
+    await waitFor('video', () => v.fragments >= 5, 20_000);
+    await site.agent.media.stop();
+    await waitFor('viewer told', () => v.texts.some((t) => t.type === 'state' && t.state === 'offline' && /media link/.test(String(t.reason))), 10_000);
+    // The channel has failed to reopen twice and now waits 5 s before its next try.
+    await waitFor('a 5 s backoff', () => site.hubLogs.some((l) => l.msg === 'live stream unavailable; retrying' && l.retryInMs === 5000), 10_000);
+    const before = v.fragments;
+    const back = Date.now();
+    site.agent.media.start();
+    await waitFor('video again', () => v.fragments >= before + 5, 10_000, 20);
+    expect(Date.now() - back).toBeLessThan(4000);
+    expect(v.texts.filter((t) => t.type === 'state').at(-1)).toEqual({ type: 'state', state: 'playing' });
+    v.close();
+  });
+
+  it('no log line of the hub or the agent holds a camera password', () => {
+    const started = site.agentLogs.find((l) => l.msg === 'starting live ffmpeg');
+    expect(JSON.stringify(started?.args)).toMatch(/rtsp:\/\/admin:\*\*\*@127\.0\.0\.1:\d+\//);
+    expect(JSON.stringify([...site.hubLogs, ...site.agentLogs])).not.toContain('secret-0');
+  });
+
   it('admin, operator and security may open the live socket; a pilot gets 403, a stranger 401, an unknown camera 404', async () => {
     for (const role of ['admin', 'operator', 'security']) {
       expect(await LiveSocket.status(site.hub.url, users[role]!.cookie, `cameraId=${cameraId}&stream=sub`), role).toBe(101);
