@@ -147,11 +147,11 @@ try {
     const got = await timed(() => run('curl', ['-sS', '-o', '/dev/null', '-w', '%{size_download}', '-H', `cookie: ${admin.cookie}`, url]));
     const hubCpu = process.cpuUsage(hubCpu0);
     const agentCpu = (procStat(agent.child.pid!)?.cpuS ?? 0) - agentCpu0;
-    const status = await admin.json<{ state: string; sha256?: string }>('GET', `/api/video/exports/${created.value.id}`);
+    const status = await admin.json<{ state: string; sha256?: string; error?: string }>('GET', `/api/video/exports/${created.value.id}`);
     const same = status.sha256 === handlerRuns[0]?.sha256 && Number(got.value) === created.value.bytes;
     const total = created.s + got.s;
     say(`run ${r}: hub+media link → curl         ${rate(total, created.value.bytes)} (head ${(created.s * 1000).toFixed(0)} ms, download ${rate(got.s, created.value.bytes)}); ` +
-      `state ${status.state}, ${same ? 'same bytes and SHA-256 as the handler alone' : 'DIFFERENT from the handler alone'}; ` +
+      `state ${status.state}${status.error ? ` (${status.error})` : ''}, ${same ? 'same bytes and SHA-256 as the handler alone' : 'DIFFERENT from the handler alone'}; ` +
       `CPU agent ${agentCpu.toFixed(2)} s, hub ${((hubCpu.user + hubCpu.system) / 1e6).toFixed(2)} s`);
   }
 } finally {

@@ -2,7 +2,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import type { ExportHead } from '@sargs/shared';
 import { findGaps, segmentFile, type SegmentStore } from '../cameras/segment-store';
 import type { Segment } from '../cameras/types';
-import { Mp4Error, readInit, scanFragments, writeField, type FieldAt, type Fragment, type InitInfo } from './export-mp4';
+import { Mp4Error, Reader, readInit, scanFragments, writeField, type FieldAt, type Fragment, type InitInfo } from './export-mp4';
 import { MediaError } from './media-link';
 
 export const MAX_EXPORT_HOURS = 24;
@@ -68,8 +68,11 @@ async function scanSegment(root: string, seg: Segment, log?: (msg: string) => vo
   try { fh = await open(file, 'r'); } catch { return undefined; } // deleted by retention: a gap
   try {
     const size = (await fh.stat()).size;
-    const init = await readInit(fh, size);
-    const frags = await scanFragments(fh, size, init);
+    const reader = new Reader(fh);
+    const init = await readInit(reader, size);
+    const frags = await scanFragments(reader, size, init);
+    // Synchronous reads run one file at a time: let the rest of the agent in between.
+    await new Promise((r) => setImmediate(r));
     if (frags.length) return { seg, file, fh, init, frags };
   } catch (err) {
     if (!(err instanceof Mp4Error)) { await fh.close(); throw err; }

@@ -164,15 +164,22 @@ export class ExportService {
       actor: r.username, action: 'footage.export.start', target: r.cameraId, reason: r.reason,
       details: { exportId: r.id, from: r.from, to: r.to, startsAt: r.startsAt, bytes: r.bytes },
     });
+    // Each chunk goes on when the next arrives; the last one only after the hash is stored and
+    // audited, so a downloader can never hold the whole file before its hash is on record.
+    let held: Buffer | undefined;
+    let received = 0;
     const counter = new Transform({
       // Chunks are the media link's frames (up to 256 KB); this only counts them.
       highWaterMark: 1024 * 1024,
       transform: (chunk: Buffer, _enc, done) => {
-        r.bytesSent += chunk.length;
-        done(null, chunk);
+        received += chunk.length;
+        const out = held;
+        held = chunk;
+        if (out) r.bytesSent += out.length;
+        done(null, out);
       },
       flush: (done) => {
-        this.finish(o).then(() => done(), (err: Error) => done(err));
+        this.finish(o, received).then(() => done(null, held), (err: Error) => done(err));
       },
     });
     pipeline(o.call.body, counter, (err) => {
@@ -181,10 +188,11 @@ export class ExportService {
     return { record: r, body: counter };
   }
 
-  private async finish(o: Open): Promise<void> {
+  private async finish(o: Open, received: number): Promise<void> {
     const r = o.record;
     const end = await o.call.end;
-    if (r.bytesSent !== r.bytes) throw new Error(`the agent sent ${r.bytesSent} bytes instead of the ${r.bytes} it announced`);
+    if (received !== r.bytes) throw new Error(`the agent sent ${received} bytes instead of the ${r.bytes} it announced`);
+    r.bytesSent = r.bytes;
     r.sha256 = end.sha256;
     r.state = 'done';
     r.finishedAt = this.now();
