@@ -205,11 +205,11 @@ describe('recorded playback through the hub', () => {
     expect((await fetch(new URL(lines[i + 1]!, hub.url), { headers: { cookie: officer.cookie!, range: `bytes=${off}-${off + len - 1}` } })).status).toBe(206);
     await officer.json('POST', `/api/video/sessions/${id}/end`);
     const audit = await admin.json<{ entries: { actor: string; action: string; target: string; reason?: string; details: Record<string, unknown> }[] }>('GET', '/api/audit?action=video.view');
-    const ended = audit.entries.find((e) => e.details.session === id)!;
+    const ended = audit.entries.find((e) => e.action === 'video.view' && e.details.session === id)!;
     expect(ended).toMatchObject({ actor: 'officer', target: cameraId, reason: 'incident 7 at the gate', details: { kind: 'recorded', cameras: [cameraId] } });
     expect(ended.details.watchedFrom).toBe(new Date(partStart).toISOString());
     expect(Date.parse(ended.details.watchedTo as string)).toBeCloseTo(partStart + partS * 1000, -1);
-    const startedEntries = await admin.json<{ entries: { details: Record<string, unknown>; reason?: string }[] }>('GET', '/api/audit?action=video.view.start');
-    expect(startedEntries.entries.find((e) => e.details.session === id)).toMatchObject({ reason: 'incident 7 at the gate', details: { kind: 'recorded' } });
+    const startedEntries = await admin.json<{ entries: { action: string; details: Record<string, unknown>; reason?: string }[] }>('GET', '/api/audit?action=video.view.start');
+    expect(startedEntries.entries.find((e) => e.action === 'video.view.start' && e.details.session === id)).toMatchObject({ reason: 'incident 7 at the gate', details: { kind: 'recorded' } });
   });
 });

@@ -3,6 +3,7 @@ import type { CameraView } from '@sargs/shared';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { replyAgentError } from '../http/agent-errors';
+import { listExports } from './export-records';
 import { buildPlaylist, footageSpan } from './playlist';
 import { headOf, LayoutBook, replyMediaError } from './playlist-layouts';
 import { parseRange, RangeCache, readAll } from './range-cache';
@@ -112,8 +113,7 @@ export function playbackRoutes(app: FastifyInstance, deps: VideoDeps): void {
       const [recorded, holds, exports] = await Promise.all([
         deps.agents.request(cam.agentId, 'recordings.ranges', { cameraId: cam.info.id, from, to }),
         deps.agents.request(cam.agentId, 'holds.list', { cameraId: cam.info.id }),
-        // TODO: listExports(deps.store, cameraId, from, to) from ./export-records once that module is committed.
-        Promise.resolve([] as { id: string; from: string; to: string; state: string; username: string; reason: string; createdAt: string }[]),
+        listExports(deps.store, cam.info.id, from, to),
       ]);
       return {
         cameraId: cam.info.id, from, to, ranges: recorded.ranges, gaps: recorded.gaps,
