@@ -98,7 +98,7 @@ describe('live view through the hub', () => {
     expect(JSON.stringify([...site.hubLogs, ...site.agentLogs])).not.toContain('secret-0');
   });
 
-  it('admin, operator and security may open the live socket; a pilot gets 403, a stranger 401, an unknown camera 404', async () => {
+  it('admin, operator and security may open the live socket; a pilot gets 403, a stranger 401, an unknown camera 404, a plain GET 426', async () => {
     for (const role of ['admin', 'operator', 'security']) {
       expect(await LiveSocket.status(site.hub.url, users[role]!.cookie, `cameraId=${cameraId}&stream=sub`), role).toBe(101);
     }
@@ -106,6 +106,8 @@ describe('live view through the hub', () => {
     expect(await LiveSocket.status(site.hub.url, undefined, `cameraId=${cameraId}`)).toBe(401);
     expect(await LiveSocket.status(site.hub.url, site.admin.cookie, 'cameraId=no-such-camera')).toBe(404);
     expect(await LiveSocket.status(site.hub.url, site.admin.cookie, `cameraId=${cameraId}&stream=huge`)).toBe(400);
+    // Without the upgrade: told it is a WebSocket.
+    expect((await site.admin.request('GET', `/api/video/live?cameraId=${cameraId}`)).status).toBe(426);
   });
 
   it('a live viewing session is audited when it starts and when it ends, with the camera, kind and duration', async () => {

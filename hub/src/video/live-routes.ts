@@ -1,6 +1,7 @@
 import { StreamChoice, type Role } from '@sargs/shared';
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
 import { Sessions } from '../auth/sessions';
 import { LiveChannels } from './live-channels';
 import { layoutRoutes } from './live-layouts';
@@ -31,15 +32,8 @@ export function liveRoutes(app: FastifyInstance, deps: VideoDeps): void {
   const sessions = new Sessions(deps.store);
   const allowed = (role: Role | undefined) => (LIVE_ROLES as readonly string[]).includes(role ?? '');
 
-  app.get('/api/video/live', {
-    websocket: true,
-    config: { access: LIVE_ROLES },
-    schema: { querystring: LiveQuery, hide: true } as object,
-    preHandler: async (req, reply) => {
-      const { cameraId } = req.query as LiveQuery;
-      if (!(await deps.fleet.cameras.find(cameraId))) return reply.code(404).send({ error: `no camera "${cameraId}"` });
-    },
-  }, (ws, req) => {
+  /** One browser watching: a viewing session, a viewer on the camera's channel, a periodic check of its sign-in. */
+  const watch = (ws: WebSocket, req: FastifyRequest) => {
     const { cameraId, stream = 'main' } = req.query as LiveQuery;
     const user = req.user!;
     const token = req.sessionToken;
@@ -63,6 +57,21 @@ export function liveRoutes(app: FastifyInstance, deps: VideoDeps): void {
       if (viewer.closedAsStuck) deps.log.info({ cameraId, user: user.username }, 'live viewer closed: its socket was stuck');
       void deps.viewing.end(session.id);
     });
+  };
+
+  app.route({
+    method: 'GET',
+    url: '/api/video/live',
+    config: { access: LIVE_ROLES },
+    // wsHandler beside a plain handler, not `websocket: true` (which hides a route from the API
+    // document): an upgrade goes to `watch`, a plain GET is told to upgrade.
+    schema: { querystring: LiveQuery, description: 'WebSocket: live fMP4 of one camera (text messages stream and state, binary init then fragments).' } as object,
+    preHandler: async (req, reply) => {
+      const { cameraId } = req.query as LiveQuery;
+      if (!(await deps.fleet.cameras.find(cameraId))) return reply.code(404).send({ error: `no camera "${cameraId}"` });
+    },
+    handler: (_req, reply) => reply.code(426).header('upgrade', 'websocket').send({ error: 'live view is a WebSocket: open it with an Upgrade request' }),
+    wsHandler: watch,
   });
 
   layoutRoutes(app, deps, LIVE_ROLES);
