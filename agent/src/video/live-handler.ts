@@ -2,7 +2,7 @@ import type { MediaArgs } from '@sargs/shared';
 import { redactArgs, withCredentials } from '../cameras/ffmpeg-args';
 import { classifyExit, exitDetail } from '../cameras/ffmpeg-output';
 import type { CameraRecord } from '../cameras/types';
-import { liveArgs, LiveFfmpeg } from './live-ffmpeg';
+import { liveArgs, LiveFfmpeg, type LiveExit } from './live-ffmpeg';
 import { LiveFragmenter } from './live-fragmenter';
 import { LiveSender } from './live-sender';
 import { MediaError, type MediaReply } from './media-link';
@@ -76,7 +76,7 @@ async function serveLive(deps: AgentVideoDeps, t: LiveTuning, args: MediaArgs<'l
   }, Math.min(1000, t.stallTimeoutMs / 2));
   const stop = () => void ff.stop();
   signal.addEventListener('abort', stop, { once: true });
-  let exit;
+  let exit: LiveExit;
   try {
     exit = await ff.exited;
   } finally {
