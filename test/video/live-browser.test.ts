@@ -129,6 +129,19 @@ describe('live view in the browser', () => {
     await framesRise('after the restart', meter, 25);
   });
 
+  it('the player reconnects by itself when the hub drops its socket', async () => {
+    const { id } = site.cameras[3]!;
+    await page.goto(`${site.hub.url}/#/cameras/${id}`);
+    const player = page.locator('[data-testid=live-panel] .live-player');
+    const meter = frameMeter(player.locator('video'));
+    await framesRise('before the drop', meter, 10);
+    // Every browser socket the hub holds, the live one among them, cut as a hub restart would.
+    for (const ws of site.hub.app.websocketServer.clients) ws.terminate();
+    await expect.poll(() => player.getAttribute('data-state'), { timeout: 5000, interval: 20 }).not.toBe('playing');
+    await expect.poll(() => player.getAttribute('data-state'), { timeout: 15_000 }).toBe('playing');
+    await framesRise('after the drop', meter, 25);
+  });
+
   it('security staff see the live panel; a pilot is shown none and has no Live page', async () => {
     const { id } = site.cameras[2]!;
     await signInAs(security);
