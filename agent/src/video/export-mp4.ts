@@ -43,6 +43,7 @@ export interface InitInfo {
   mvhdTimescale: number;
 }
 
+/** One traf of a moof; positions are relative to the moof's first byte. */
 export interface TrafInfo {
   trackId: number;
   tfdt: FieldAt;
@@ -55,16 +56,25 @@ export interface TrafInfo {
   baseDataOffset: (FieldAt & { value: number }) | undefined;
 }
 
-export interface Fragment {
-  /** The moof's first byte; the fragment runs to the end of the first mdat after it. */
-  offset: number;
-  end: number;
+export interface MoofInfo {
+  size: number;
+  /** The mfhd sequence number, relative to the moof's first byte. */
   seq: FieldAt;
   trafs: TrafInfo[];
 }
 
+/** A fragment as the export plans it: its bytes and, once its moof has been read, the main track's times. */
+export interface Fragment {
+  /** The moof's first byte; the fragment runs to `end` (its mdat, and anything up to the next moof). */
+  offset: number;
+  end: number;
+  moof?: { decodeTime: number; duration: number; firstIsSync: boolean };
+}
+
 const CONTAINERS_IN_MOOV = new Set(['trak', 'mdia', 'minf', 'stbl', 'mvex', 'edts']);
 const SCAN_WINDOW = 2048;
+/** A moof larger than this (about 100,000 samples) is not a recorder's. */
+const MAX_MOOF_BYTES = 1024 * 1024;
 
 interface Box { type: string; start: number; header: number; size: number }
 
@@ -210,15 +220,15 @@ function parseMoov(b: Buffer, moovAt: number, header: number, size: number): Omi
   };
 }
 
-/** One moof's fields, given its bytes (`m`, which starts at file offset `at`). */
-function parseMoof(m: Buffer, at: number, tracks: Map<number, TrackInfo>): { seq: FieldAt; trafs: TrafInfo[] } {
+/** A moof's fields, given bytes that start with it (positions relative to its first byte). */
+export function parseMoof(m: Buffer, tracks: Map<number, TrackInfo>): MoofInfo {
   let seq: FieldAt | undefined;
   const trafs: TrafInfo[] = [];
-  const top = [...boxes(m, 0, m.length)][0];
+  const top = boxes(m, 0, m.length).next().value;
   if (!top || top.type !== 'moof') throw new Mp4Error('not a moof');
-  for (const box of boxes(m, top.start + top.header, top.size)) {
+  for (const box of boxes(m, top.header, top.size)) {
     const body = box.start + box.header;
-    if (box.type === 'mfhd') seq = { pos: at + body + 4, width: 4 };
+    if (box.type === 'mfhd') seq = { pos: body + 4, width: 4 };
     if (box.type !== 'traf') continue;
     let trackId = 0;
     let tfdt: FieldAt | undefined;
@@ -235,14 +245,14 @@ function parseMoof(m: Buffer, at: number, tracks: Map<number, TrackInfo>): { seq
         const flags = m.readUInt32BE(cb) & 0xffffff;
         trackId = m.readUInt32BE(cb + 4);
         let p = cb + 8;
-        if (flags & 0x1) { baseDataOffset = { pos: at + p, width: 8, value: Number(m.readBigUInt64BE(p)) }; p += 8; }
+        if (flags & 0x1) { baseDataOffset = { pos: p, width: 8, value: Number(m.readBigUInt64BE(p)) }; p += 8; }
         if (flags & 0x2) p += 4;
         if (flags & 0x8) { defDuration = m.readUInt32BE(p); p += 4; }
         if (flags & 0x10) p += 4;
         if (flags & 0x20) defFlags = m.readUInt32BE(p);
       } else if (c.type === 'tfdt') {
         const v1 = m[cb] === 1;
-        tfdt = { pos: at + cb + 4, width: v1 ? 8 : 4 };
+        tfdt = { pos: cb + 4, width: v1 ? 8 : 4 };
         decodeTime = v1 ? Number(m.readBigUInt64BE(cb + 4)) : m.readUInt32BE(cb + 4);
       } else if (c.type === 'trun') {
         const track = tracks.get(trackId);
@@ -268,13 +278,31 @@ function parseMoof(m: Buffer, at: number, tracks: Map<number, TrackInfo>): { seq
     trafs.push({ trackId, tfdt, decodeTime, duration, samples, firstIsSync: firstIsSync ?? false, baseDataOffset });
   }
   if (!seq) throw new Mp4Error('a moof without mfhd');
-  return { seq, trafs };
+  return { size: top.size, seq, trafs };
+}
+
+/** The main track's traf of a moof. */
+export function mainTraf(moof: MoofInfo, init: InitInfo): TrafInfo {
+  const t = moof.trafs.find((x) => x.trackId === init.mainTrack);
+  if (!t) throw new Mp4Error(`a fragment without track ${init.mainTrack}`);
+  return t;
+}
+
+/** Reads and parses the moof at `offset`; `mdatEnd` is where the mdat right after it ends, if that is what follows. */
+export async function readMoof(r: Reader, offset: number, fileSize: number, init: InitInfo): Promise<{ moof: MoofInfo; mdatEnd: number | undefined }> {
+  let buf = await r.read(offset, Math.min(SCAN_WINDOW, fileSize - offset));
+  const h = topHeader(buf, 0, offset, fileSize);
+  if (!h || h === 'short' || h.type !== 'moof' || h.size > MAX_MOOF_BYTES) throw new Mp4Error(`no moof at byte ${offset}`);
+  if (h.size + 16 > buf.length) buf = await r.read(offset, Math.min(h.size + 16, fileSize - offset));
+  const next = topHeader(buf, h.size, offset + h.size, fileSize);
+  const mdatEnd = next && next !== 'short' && next.type === 'mdat' ? offset + h.size + next.size : undefined;
+  return { moof: parseMoof(buf, init.tracks), mdatEnd };
 }
 
 /**
- * Every complete fragment after the init: one small read per fragment (the moof and the header
- * of the box after it), never the media. A fragment cut off by the end of the file (a salvaged
- * segment) and whatever follows the last one (mfra) are left out.
+ * Every complete fragment after the init, from the boxes themselves: one small read per fragment
+ * (the moof and the header of the box after it), never the media. A fragment cut off by the end
+ * of the file (a salvaged segment) and whatever follows the last one (mfra) are left out.
  */
 export async function scanFragments(fh: Reader, fileSize: number, init: InitInfo): Promise<Fragment[]> {
   const out: Fragment[] = [];
@@ -292,8 +320,8 @@ export async function scanFragments(fh: Reader, fileSize: number, init: InitInfo
     const h = topHeader(win, pos - winAt, pos, fileSize);
     if (!h || h === 'short') break;
     if (h.type !== 'moof') { pos += h.size; continue; }
-    if (!(await ensure(pos, Math.min(h.size + 16, fileSize - pos)))) break;
-    const moof = win.subarray(pos - winAt, pos - winAt + h.size);
+    if (h.size > MAX_MOOF_BYTES || !(await ensure(pos, Math.min(h.size + 16, fileSize - pos)))) break;
+    const moof = parseMoof(win.subarray(pos - winAt, pos - winAt + h.size), init.tracks);
     // The fragment runs through the first mdat after the moof (trun offsets point into it).
     let end = pos + h.size;
     let complete = false;
@@ -305,11 +333,59 @@ export async function scanFragments(fh: Reader, fileSize: number, init: InitInfo
       if (next.type === 'mdat') { complete = true; break; }
     }
     if (!complete) break;
-    const parsed = parseMoof(Buffer.from(moof), pos, init.tracks);
-    out.push({ offset: pos, end, seq: parsed.seq, trafs: parsed.trafs });
+    const main = mainTraf(moof, init);
+    out.push({ offset: pos, end, moof: { decodeTime: main.decodeTime, duration: main.duration, firstIsSync: main.firstIsSync } });
     pos = end;
   }
   return out;
+}
+
+/**
+ * Where the fragments are, from the file's own index: ffmpeg ends every fragmented file with an
+ * mfra whose tfra lists each fragment's moof offset, found with two reads from the end instead
+ * of one read per fragment. (Its times are presentation times, not decode times, so they are
+ * not used.) Undefined when there is none or it does not add up (a salvaged file, another
+ * writer, an index of keyframes only): then the boxes are scanned. The first and last moofs
+ * are read, for where the segment's time starts and ends.
+ */
+export async function indexedFragments(r: Reader, fileSize: number, init: InitInfo): Promise<Fragment[] | undefined> {
+  if (fileSize - init.end < 16) return undefined;
+  const tail = await r.read(fileSize - 16, 16);
+  if (tail.length !== 16 || tail.toString('latin1', 4, 8) !== 'mfro' || tail.readUInt32BE(0) !== 16) return undefined;
+  const mfraSize = tail.readUInt32BE(12);
+  const mfraAt = fileSize - mfraSize;
+  if (mfraSize < 16 + 8 || mfraAt <= init.end || mfraSize > 64 * 1024 * 1024) return undefined;
+  const mfra = await r.read(mfraAt, mfraSize);
+  if (mfra.length !== mfraSize || mfra.toString('latin1', 4, 8) !== 'mfra') return undefined;
+  let offsets: number[] | undefined;
+  for (const box of boxes(mfra, 8, mfra.length)) {
+    if (box.type !== 'tfra') continue;
+    const b = box.start + box.header;
+    const v1 = mfra[b] === 1;
+    if (mfra.readUInt32BE(b + 4) !== init.mainTrack) continue;
+    const lens = mfra.readUInt32BE(b + 8);
+    const count = mfra.readUInt32BE(b + 12);
+    const extra = ((lens >> 4) & 3) + 1 + ((lens >> 2) & 3) + 1 + (lens & 3) + 1;
+    const stride = (v1 ? 16 : 8) + extra;
+    if (b + 16 + stride * count > box.start + box.size) return undefined;
+    offsets = [];
+    for (let i = 0, p = b + 16; i < count; i++, p += stride) {
+      const offset = v1 ? Number(mfra.readBigUInt64BE(p + 8)) : mfra.readUInt32BE(p + 4);
+      // Several random-access samples may share a fragment: keep the fragment once.
+      if (offset !== offsets[offsets.length - 1]) offsets.push(offset);
+    }
+  }
+  if (!offsets?.length || offsets[0] !== init.end) return undefined;
+  for (let i = 1; i < offsets.length; i++) if (offsets[i]! <= offsets[i - 1]! || offsets[i]! >= mfraAt) return undefined;
+  const frags: Fragment[] = offsets.map((offset, i) => ({ offset, end: offsets![i + 1] ?? mfraAt }));
+  for (const f of [frags[0]!, frags[frags.length - 1]!]) {
+    const { moof, mdatEnd } = await readMoof(r, f.offset, fileSize, init);
+    // An index that leaves fragments out (keyframes only, as the standard allows) would hide their moofs.
+    if (mdatEnd !== f.end) return undefined;
+    const t = mainTraf(moof, init);
+    f.moof = { decodeTime: t.decodeTime, duration: t.duration, firstIsSync: t.firstIsSync };
+  }
+  return frags;
 }
 
 /** Writes an unsigned value into a 4- or 8-byte field of `buf` at `at`. */

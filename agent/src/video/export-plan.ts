@@ -2,7 +2,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import type { ExportHead } from '@sargs/shared';
 import { findGaps, segmentFile, type SegmentStore } from '../cameras/segment-store';
 import type { Segment } from '../cameras/types';
-import { Mp4Error, Reader, readInit, scanFragments, writeField, type FieldAt, type Fragment, type InitInfo } from './export-mp4';
+import { indexedFragments, mainTraf, Mp4Error, Reader, readInit, readMoof, scanFragments, writeField, type Fragment, type InitInfo, type TrackInfo } from './export-mp4';
 import { MediaError } from './media-link';
 
 export const MAX_EXPORT_HOURS = 24;
@@ -26,16 +26,25 @@ export interface ExportPlanDeps {
   maxHours?: number;
 }
 
-/** A bytes-in-place change: `bytes` go at absolute file offset `at`. */
-interface Patch { at: number; bytes: Buffer }
+/** A fragment to copy: where its moof is, the sequence number it gets and, where the plan read it, the decode time it must have. */
+export interface PlannedFragment { offset: number; end: number; seq: number; decodeTime: number | undefined }
 
-/** One run of whole fragments of one file, copied with a few fields rewritten. */
+/**
+ * One run of whole fragments of one file, copied as they are but for each moof's sequence
+ * number, decode times (moved by `shifts`, per track in its timescale) and an absolute data
+ * offset if it has one; those fields are found in the moofs as they stream past.
+ */
 export interface ExportPiece {
   file: string;
   fh: FileHandle;
   offset: number;
   length: number;
-  patches: Patch[];
+  /** Where the piece starts in the output. */
+  dst: number;
+  fragments: PlannedFragment[];
+  shifts: Map<number, number>;
+  tracks: Map<number, TrackInfo>;
+  mainTrack: number;
 }
 
 export interface ExportPlan {
@@ -53,15 +62,22 @@ export function sentenceTime(ms: number): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
 }
 
-function field(f: FieldAt, value: number): Buffer {
-  const b = Buffer.allocUnsafe(f.width);
-  writeField(b, 0, f.width, value);
-  return b;
+interface Scanned {
+  seg: Segment;
+  file: string;
+  fh: FileHandle;
+  reader: Reader;
+  size: number;
+  init: InitInfo;
+  frags: Fragment[];
 }
 
-interface Scanned { seg: Segment; file: string; fh: FileHandle; init: InitInfo; frags: Fragment[] }
-
-async function scanSegment(root: string, seg: Segment, log?: (msg: string) => void): Promise<Scanned | undefined> {
+/**
+ * A segment's init and fragments. One wholly inside the range is copied whole: its own index
+ * (mfra) says where its fragments are; the first and last are cut at fragments chosen by their
+ * times, so every moof of theirs is read.
+ */
+async function scanSegment(root: string, seg: Segment, inside: boolean, log?: (msg: string) => void): Promise<Scanned | undefined> {
   let file: string;
   try { file = segmentFile(root, seg); } catch { return undefined; }
   let fh: FileHandle;
@@ -70,10 +86,10 @@ async function scanSegment(root: string, seg: Segment, log?: (msg: string) => vo
     const size = (await fh.stat()).size;
     const reader = new Reader(fh);
     const init = await readInit(reader, size);
-    const frags = await scanFragments(reader, size, init);
+    const frags = (inside ? await indexedFragments(reader, size, init) : undefined) ?? (await scanFragments(reader, size, init));
     // Synchronous reads run one file at a time: let the rest of the agent in between.
     await new Promise((r) => setImmediate(r));
-    if (frags.length) return { seg, file, fh, init, frags };
+    if (frags.length) return { seg, file, fh, reader, size, init, frags };
   } catch (err) {
     if (!(err instanceof Mp4Error)) { await fh.close(); throw err; }
     log?.(`${seg.path}: ${err.message}`);
@@ -95,13 +111,14 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R
 }
 
 /**
- * Which bytes make the export of [from, to) and how they are changed, before the first byte
- * is sent: so the exact size is known up front. The file is the first used segment's init
- * once, then the chosen moof+mdat fragments of every segment in order: from the fragment that
- * starts with the keyframe at or before `from` to the one containing `to`. Each fragment's
- * mfhd sequence number is renumbered and its tfdt moved onto one timeline that starts at 0 at
- * that keyframe and follows the index's wall-clock starts of the segments (a hole in the
- * recording is a jump in time). The media data is not touched.
+ * Which bytes make the export of [from, to), before the first byte is sent: so the exact size
+ * is known up front. The file is the first used segment's init once, then the chosen moof+mdat
+ * fragments of every segment in order: from the fragment that starts with the keyframe at or
+ * before `from` to the one containing `to`. Each fragment's mfhd sequence number is renumbered
+ * and its tfdt moved onto one timeline that starts at 0 at that keyframe and follows the
+ * index's wall-clock starts of the segments (a hole in the recording is a jump in time). The
+ * media data is not touched. A file's fragments come from its own index (mfra) where it has
+ * one, else from its boxes.
  *
  * A segment whose tracks or sample descriptions differ from the first one's (the camera's
  * codec, size or stream parameters changed) cannot share its init: the export is refused
@@ -122,11 +139,11 @@ export async function planExport(req: ExportRequest, deps: ExportPlanDeps, log?:
   const listed = (await deps.store.list(req.cameraId, new Date(fromMs).toISOString(), new Date(toMs).toISOString()))
     .filter((s) => Date.parse(s.end) > fromMs && Date.parse(s.start) < toMs)
     .sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
-  const scanned = (await mapLimit(listed, SCAN_CONCURRENCY, (s) => scanSegment(deps.root, s, log))).filter((s): s is Scanned => s !== undefined);
+  const scanned = (await mapLimit(listed, SCAN_CONCURRENCY, (s) => scanSegment(deps.root, s, Date.parse(s.start) >= fromMs && Date.parse(s.end) <= toMs, log))).filter((s): s is Scanned => s !== undefined);
   const handles = scanned.map((s) => s.fh);
   const close = async () => { await Promise.all(handles.splice(0).map((fh) => fh.close().catch(() => undefined))); };
   try {
-    const plan = build(scanned, fromMs, toMs);
+    const plan = await build(scanned, fromMs, toMs, log);
     if (!plan) throw noFootage();
     // Files that gave no fragment are not needed.
     const kept = new Set(plan.pieces.map((p) => p.fh));
@@ -139,81 +156,91 @@ export async function planExport(req: ExportRequest, deps: ExportPlanDeps, log?:
   }
 }
 
-function build(scanned: Scanned[], fromMs: number, toMs: number): Omit<ExportPlan, 'close'> | undefined {
+/** Fragment i's main-track times, reading its moof if the plan has not yet. */
+async function moofOf(s: Scanned, i: number): Promise<NonNullable<Fragment['moof']>> {
+  const f = s.frags[i]!;
+  if (!f.moof) {
+    const t = mainTraf((await readMoof(s.reader, f.offset, s.size, s.init)).moof, s.init);
+    f.moof = { decodeTime: t.decodeTime, duration: t.duration, firstIsSync: t.firstIsSync };
+  }
+  return f.moof;
+}
+
+async function firstKey(s: Scanned, from: number, down: boolean): Promise<number> {
+  for (let i = from; down ? i >= 0 : i < s.frags.length; i += down ? -1 : 1) if ((await moofOf(s, i)).firstIsSync) return i;
+  return -1;
+}
+
+async function build(scanned: Scanned[], fromMs: number, toMs: number, log?: (msg: string) => void): Promise<Omit<ExportPlan, 'close'> | undefined> {
   let first: Scanned | undefined;
   let startMs = 0;
   const pieces: ExportPiece[] = [];
   const used: Segment[] = [];
-  let outOffset = 0;
+  let dst = 0;
   let seq = 1;
   /** Where the main track's last fragment ends on the export's timeline, in its timescale. */
   let mainEnd = 0;
   for (const s of scanned) {
-    const main = s.init.tracks.get(s.init.mainTrack)!;
-    const ts = main.timescale;
-    const mainTraf = (f: Fragment) => f.trafs.find((t) => t.trackId === main.id);
+    const ts = s.init.tracks.get(s.init.mainTrack)!.timescale;
     const segStart = Date.parse(s.seg.start);
-    const base = mainTraf(s.frags[0]!)?.decodeTime ?? 0;
-    const wall = (f: Fragment) => segStart + (((mainTraf(f)?.decodeTime ?? base) - base) / ts) * 1000;
-    const isKey = (f: Fragment) => mainTraf(f)?.firstIsSync === true;
-
+    const inside = segStart >= fromMs && Date.parse(s.seg.end) <= toMs;
     let startIdx: number;
-    if (!first) {
-      // The keyframe at or before `from`; if the recording starts later, its first keyframe.
-      const keys = s.frags.map((f, i) => (isKey(f) ? i : -1)).filter((i) => i >= 0);
-      if (!keys.length) continue;
-      const before = keys.filter((i) => wall(s.frags[i]!) <= fromMs + 1);
-      startIdx = before.length ? before[before.length - 1]! : keys[0]!;
-    } else {
-      startIdx = s.frags.findIndex(isKey);
+    let endIdx: number;
+    let wall: (i: number) => Promise<number>;
+    try {
+      const base = (await moofOf(s, 0)).decodeTime;
+      wall = async (i) => segStart + (((await moofOf(s, i)).decodeTime - base) / ts) * 1000;
+      if (!first) {
+        // The keyframe at or before `from`; if the recording starts later, its first keyframe.
+        let at = -1;
+        while (at + 1 < s.frags.length && (await wall(at + 1)) <= fromMs + 1) at++;
+        startIdx = at >= 0 ? await firstKey(s, at, true) : -1;
+        if (startIdx < 0) startIdx = await firstKey(s, 0, false);
+      } else {
+        startIdx = await firstKey(s, 0, false);
+      }
       if (startIdx < 0) continue;
+      // Up to the fragment holding `to`; a segment inside the range is copied to its end.
+      endIdx = inside ? s.frags.length : startIdx;
+      while (endIdx < s.frags.length && (await wall(endIdx)) < toMs) endIdx++;
+      if (endIdx === startIdx) continue;
+      await moofOf(s, endIdx - 1);
+    } catch (err) {
+      if (!(err instanceof Mp4Error)) throw err;
+      log?.(`${s.seg.path}: ${err.message}`);
+      continue;
     }
-    let endIdx = startIdx;
-    while (endIdx < s.frags.length && wall(s.frags[endIdx]!) < toMs) endIdx++;
-    if (endIdx === startIdx) continue;
     if (first && s.init.key !== first.init.key) {
       throw new MediaError('unsupported',
-        `The camera's video changed at ${sentenceTime(wall(s.frags[startIdx]!))} (${first.init.describe} before, ${s.init.describe} after), ` +
+        `The camera's video changed at ${sentenceTime(await wall(startIdx))} (${first.init.describe} before, ${s.init.describe} after), ` +
         'and one file cannot hold both: export the footage before and after that moment separately.');
     }
 
     const firstFrag = s.frags[startIdx]!;
-    const firstDecode = mainTraf(firstFrag)?.decodeTime ?? base;
-    // The shift (in seconds) that puts this segment's first chosen fragment on the export's timeline.
+    const firstMoof = firstFrag.moof!;
+    // Where this segment's first chosen fragment goes on the export's timeline.
     let wanted: number;
     if (!first) {
       first = s;
-      startMs = wall(firstFrag);
+      startMs = await wall(startIdx);
       wanted = 0;
     } else {
-      wanted = Math.round(((wall(firstFrag) - startMs) / 1000) * ts);
+      wanted = Math.round((((await wall(startIdx)) - startMs) / 1000) * ts);
       if (wanted < mainEnd || wanted - mainEnd <= (SEAM_SNAP_MS / 1000) * ts) wanted = mainEnd;
     }
-    const shiftS = (wanted - firstDecode) / ts;
+    const shift = wanted - firstMoof.decodeTime;
+    const shifts = new Map([...s.init.tracks.values()].map((t) => [t.id, t.id === s.init.mainTrack ? shift : Math.round((shift / ts) * t.timescale)]));
 
-    const patches: Patch[] = [];
-    const pieceStart = firstFrag.offset;
-    for (let i = startIdx; i < endIdx; i++) {
-      const f = s.frags[i]!;
-      /** Where this moof lands in the output. */
-      const dst = first.init.bytes.length + outOffset + (f.offset - pieceStart);
-      patches.push({ at: f.seq.pos, bytes: field(f.seq, seq++) });
-      for (const t of f.trafs) {
-        const track = s.init.tracks.get(t.trackId);
-        const tts = track?.timescale ?? ts;
-        const decode = Math.max(0, t.decodeTime + Math.round(shiftS * tts));
-        if (t.tfdt.width === 4 && decode > 0xffffffff) {
-          throw new MediaError('unsupported', `${s.seg.path} uses 32-bit decode times, which cannot hold an export this long: export a shorter range.`);
-        }
-        patches.push({ at: t.tfdt.pos, bytes: field(t.tfdt, decode) });
-        // An absolute data offset moves with its moof.
-        if (t.baseDataOffset) patches.push({ at: t.baseDataOffset.pos, bytes: field(t.baseDataOffset, t.baseDataOffset.value - f.offset + dst) });
-        if (t.trackId === main.id) mainEnd = decode + t.duration;
-      }
-    }
-    const lastFrag = s.frags[endIdx - 1]!;
-    pieces.push({ file: s.file, fh: s.fh, offset: pieceStart, length: lastFrag.end - pieceStart, patches });
-    outOffset += lastFrag.end - pieceStart;
+    const chosen = s.frags.slice(startIdx, endIdx);
+    const lastFrag = chosen[chosen.length - 1]!;
+    mainEnd = lastFrag.moof!.decodeTime + shift + lastFrag.moof!.duration;
+    const length = lastFrag.end - firstFrag.offset;
+    pieces.push({
+      file: s.file, fh: s.fh, offset: firstFrag.offset, length, dst,
+      fragments: chosen.map((f) => ({ offset: f.offset, end: f.end, seq: seq++, decodeTime: f.moof?.decodeTime })),
+      shifts, tracks: s.init.tracks, mainTrack: s.init.mainTrack,
+    });
+    dst += length;
     used.push(s.seg);
   }
   if (!first) return undefined;
@@ -225,11 +252,11 @@ function build(scanned: Scanned[], fromMs: number, toMs: number): Omit<ExportPla
   for (const f of [first.init.mvhdDuration, ...first.init.tkhdDurations]) {
     if (f && (f.width === 8 || movieDuration <= 0xffffffff)) writeField(init, f.pos, f.width, movieDuration);
   }
-  const bytes = init.length + pieces.reduce((n, p) => n + p.length, 0);
+  for (const p of pieces) p.dst += init.length;
   return {
     init, pieces,
     head: {
-      bytes,
+      bytes: init.length + dst,
       startsAt: new Date(Math.round(startMs)).toISOString(),
       durationS: Math.round(durationS * 1000) / 1000,
       segments: used.length,
