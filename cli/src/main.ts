@@ -3,6 +3,7 @@ import { agentCommand } from './commands/agent';
 import { auditCommand } from './commands/audit';
 import { cameraCommand } from './commands/camera';
 import { demoCommand } from './commands/demo';
+import { exportCommand } from './commands/export';
 import { flightsCommand } from './commands/flights';
 import { hubCommand } from './commands/hub';
 import { surveyCommand } from './commands/survey';
@@ -20,6 +21,7 @@ program.addCommand(demoCommand());
 program.addCommand(userCommand());
 program.addCommand(cameraCommand());
 program.addCommand(auditCommand());
+program.addCommand(exportCommand());
 program.addCommand(flightsCommand());
 program.addCommand(surveyCommand());
 
