@@ -1,5 +1,6 @@
 // Export of recorded footage (the agent's stitcher) and the storage report, on real
 // fragmented-MP4 segments cut with the recorder's options and a real LevelDB.
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,6 +18,21 @@ import { place, probeBuffer, recorderSegments, type Packet } from '../video/expo
 const T0 = Date.parse('2026-03-01T10:00:00.000Z');
 const at = (s: number): string => new Date(T0 + s * 1000).toISOString();
 const FRAME = 0.04;
+
+/** What ffmpeg makes of the file read from a pipe, which it cannot seek in: errors printed and frames decoded. */
+function decodeFromPipe(clip: Buffer): Promise<{ errors: string; frames: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/ffmpeg', ['-hide_banner', '-nostats', '-v', 'error', '-f', 'mp4', '-i', 'pipe:0', '-map', '0:v', '-f', 'framemd5', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let errors = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { errors += d.toString(); });
+    child.once('error', reject);
+    child.once('close', () => resolve({ errors, frames: out.split('\n').filter((l) => /^\d/.test(l)).length }));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(clip);
+  });
+}
 
 /** Steps between consecutive decode times that are not one frame long. */
 function jumps(packets: Packet[]): { at: number; step: number }[] {
@@ -111,6 +127,8 @@ describe('export and storage report', () => {
     // Across the seams at 4 s and 8 s (2 s and 6 s into the file) decode times step one frame.
     expect(jumps(p.packets)).toEqual([]);
     expect(p.packets.filter((k) => k.key).map((k) => k.dts)).toEqual([0, 2, 4, 6, 8].filter((t) => t < p.durationS));
+    // It plays as it arrives: the track headers come first (no +faststart pass is needed for a fragmented file).
+    expect(await decodeFromPipe(r.clip)).toEqual({ errors: '', frames: p.frames });
     console.info(`export: ${r.head.segments} segments, ${r.clip.length} bytes, ${r.head.durationS} s of video in ${ms.toFixed(0)} ms`);
   });
 

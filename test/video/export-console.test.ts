@@ -1,17 +1,21 @@
 // The console's export in a real browser: a security officer enters a range and a reason, the
 // browser downloads the file, and the SHA-256 the console shows is the file's and the audit log's.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/browser';
 import { userWithRole } from '../support/in-process';
+import { tempDir } from '../support/paths';
 import { exportSite, probeFile, type ExportSite } from './export-fixtures';
 
 /** The value a datetime-local input takes for a moment, in the browser's (and this process's) zone. */
 const local = (ms: number) => new Date(ms - new Date(ms).getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
 
 describe('export in the console', () => {
+  const work = tempDir('export-console-work');
   let site: ExportSite;
   let context: BrowserContext;
   let page: Page;
@@ -26,7 +30,7 @@ describe('export in the console', () => {
     context = b.context;
     page = await context.newPage();
   });
-  afterAll(async () => { await closeBrowser?.(); await site?.close(); });
+  afterAll(async () => { await closeBrowser?.(); await site?.close(); work.remove(); });
 
   async function signIn(username: string): Promise<void> {
     await context.clearCookies();
@@ -57,6 +61,22 @@ describe('export in the console', () => {
     expect(p.packets[0]).toMatchObject({ dts: 0, key: true });
     expect(p.durationS).toBeGreaterThan(19.5);
     expect(download.suggestedFilename()).toMatch(/^Depot_gate_.*\.mp4$/);
+
+    // The browser plays the saved file as it is, and seeks in it.
+    const saved = join(work.path, 'saved.mp4');
+    copyFileSync(file, saved);
+    const player = await context.newPage();
+    try {
+      await player.goto(pathToFileURL(saved).toString());
+      const video = player.locator('video');
+      await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.readyState), { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+      expect(await video.evaluate((v: HTMLVideoElement) => v.duration)).toBeCloseTo(p.durationS, 1);
+      await video.evaluate((v: HTMLVideoElement) => new Promise((resolve) => { v.addEventListener('seeked', resolve, { once: true }); v.currentTime = 15; }));
+      await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.readyState)).toBeGreaterThanOrEqual(2);
+      expect(await video.evaluate((v: HTMLVideoElement) => v.error)).toBeNull();
+    } finally {
+      await player.close();
+    }
   });
 
   it('a range without footage is explained in a sentence, never as JSON', async () => {
