@@ -7,8 +7,8 @@
 //   curl writing to /dev/null, with the agent in its own process (as on a gateway) and the hub
 //   in this one.
 // The footage is the simulated camera's clip looped through ffmpeg's segment muxer with the
-// recorder's options, so no encoding is needed. Page cache cannot be dropped here: cat runs
-// first to warm it, so every figure is from memory, not from disk.
+// recorder's options, so no encoding is needed. Warm runs read the files from the page cache
+// (cat runs first); cold runs drop it first (root on Linux), so the files come from the disk.
 // Run: pnpm exec tsx test/bench/export-throughput.ts [segments=60] [segmentSeconds=60] [repeats=2]
 // With AGENT_CPU_PROF=<dir> the agent process writes a V8 CPU profile there when it stops.
 import { spawn } from 'node:child_process';
@@ -42,6 +42,17 @@ function run(cmd: string, args: string[], opts: { shell?: boolean } = {}): Promi
     child.once('error', reject);
     child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} failed (${code}): ${err.trim()}`))));
   });
+}
+
+/** Drops the page cache (needs root and a writable /proc/sys/vm); false where that is not allowed. */
+async function dropCaches(): Promise<boolean> {
+  try {
+    await run('sync', []);
+    writeFileSync('/proc/sys/vm/drop_caches', '1');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function timed<T>(f: () => Promise<T>): Promise<{ s: number; value: T }> {
@@ -111,20 +122,34 @@ try {
     }
   };
 
-  await cat();
-  const handlerRuns: Awaited<ReturnType<typeof handlerAlone>>[] = [];
+  // Cold runs drop the page cache first (root on Linux only), so files come from the disk.
+  const canDrop = await dropCaches();
+  if (!canDrop) say('page cache cannot be dropped here: cold runs are left out');
+  const modes = canDrop ? (['warm', 'cold'] as const) : (['warm'] as const);
+  const prepare = async (mode: 'warm' | 'cold') => { if (mode === 'cold') await dropCaches(); else await cat(); };
+  const cpuS = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6;
+
+  let reference: string | undefined;
   for (let r = 1; r <= REPEATS; r++) {
-    const c = await timed(cat);
-    const h = await timed(() => catHash('sha256sum'));
-    const o = await timed(() => catHash('openssl sha256'));
-    const a = await timed(handlerAlone);
-    handlerRuns.push(a.value);
-    say(`run ${r}: cat > /dev/null               ${rate(c.s)}`);
-    say(`run ${r}: cat | sha256sum               ${rate(h.s)}`);
-    say(`run ${r}: cat | openssl sha256          ${rate(o.s)}`);
-    say(`run ${r}: handler alone → sink          ${rate(a.s, a.value.bytes)} (plan ${(a.value.planS * 1000).toFixed(0)} ms, stitch+hash ${a.value.streamS.toFixed(2)} s); ` +
-      `file ${(a.value.bytes / 1e6).toFixed(0)} MB, ${a.value.head.durationS.toFixed(1)} s, ${a.value.head.segments} segments, ${a.value.head.gaps.length} gaps; ` +
-      `${(a.s / c.s).toFixed(1)}× cat's time, ${(c.s / a.s).toFixed(2)}× its throughput`);
+    for (const mode of modes) {
+      await prepare(mode);
+      const c = await timed(cat);
+      await prepare(mode);
+      const h = await timed(() => catHash('sha256sum'));
+      await prepare(mode);
+      const o = await timed(() => catHash('openssl sha256'));
+      await prepare(mode);
+      const cpu0 = process.cpuUsage();
+      const a = await timed(handlerAlone);
+      const cpu = cpuS(process.cpuUsage(cpu0));
+      reference ??= a.value.sha256;
+      say(`run ${r} ${mode}: cat > /dev/null               ${rate(c.s)}`);
+      say(`run ${r} ${mode}: cat | sha256sum               ${rate(h.s)}`);
+      say(`run ${r} ${mode}: cat | openssl sha256          ${rate(o.s)}`);
+      say(`run ${r} ${mode}: handler alone → sink          ${rate(a.s, a.value.bytes)} (plan ${(a.value.planS * 1000).toFixed(0)} ms, stitch+hash ${a.value.streamS.toFixed(2)} s, CPU ${cpu.toFixed(2)} s); ` +
+        `file ${(a.value.bytes / 1e6).toFixed(0)} MB, ${a.value.head.durationS.toFixed(1)} s, ${a.value.head.segments} segments, ${a.value.head.gaps.length} gaps; ` +
+        `${(c.s / a.s).toFixed(2)}× cat's throughput, ${(h.s / a.s).toFixed(1)}× cat | sha256sum's${a.value.sha256 === reference ? '' : '; SHA-256 DIFFERENT from run 1'}`);
+    }
   }
   await db.close();
 
@@ -140,19 +165,25 @@ try {
   stopAll.push(async () => { await agent.stop('SIGINT'); });
   await announceCamera(hub, site.agent.id, CAMERA, 'Bench camera');
   for (let r = 1; r <= REPEATS; r++) {
-    const hubCpu0 = process.cpuUsage();
-    const agentCpu0 = procStat(agent.child.pid!)?.cpuS ?? 0;
-    const created = await timed(() => admin.json<{ id: string; bytes: number }>('POST', '/api/video/exports', { cameraId: CAMERA, from, to, reason: 'benchmark of the export path' }));
-    const url = `${hub.url}/api/video/exports/${created.value.id}/download`;
-    const got = await timed(() => run('curl', ['-sS', '-o', '/dev/null', '-w', '%{size_download}', '-H', `cookie: ${admin.cookie}`, url]));
-    const hubCpu = process.cpuUsage(hubCpu0);
-    const agentCpu = (procStat(agent.child.pid!)?.cpuS ?? 0) - agentCpu0;
-    const status = await admin.json<{ state: string; sha256?: string; error?: string }>('GET', `/api/video/exports/${created.value.id}`);
-    const same = status.sha256 === handlerRuns[0]?.sha256 && Number(got.value) === created.value.bytes;
-    const total = created.s + got.s;
-    say(`run ${r}: hub+media link → curl         ${rate(total, created.value.bytes)} (head ${(created.s * 1000).toFixed(0)} ms, download ${rate(got.s, created.value.bytes)}); ` +
-      `state ${status.state}${status.error ? ` (${status.error})` : ''}, ${same ? 'same bytes and SHA-256 as the handler alone' : 'DIFFERENT from the handler alone'}; ` +
-      `CPU agent ${agentCpu.toFixed(2)} s, hub ${((hubCpu.user + hubCpu.system) / 1e6).toFixed(2)} s`);
+    for (const mode of modes) {
+      await prepare(mode);
+      const c = await timed(cat);
+      await prepare(mode);
+      const hubCpu0 = process.cpuUsage();
+      const agentCpu0 = procStat(agent.child.pid!)?.cpuS ?? 0;
+      const created = await timed(() => admin.json<{ id: string; bytes: number }>('POST', '/api/video/exports', { cameraId: CAMERA, from, to, reason: 'benchmark of the export path' }));
+      const url = `${hub.url}/api/video/exports/${created.value.id}/download`;
+      const got = await timed(() => run('curl', ['-sS', '-o', '/dev/null', '-w', '%{size_download}', '-H', `cookie: ${admin.cookie}`, url]));
+      const hubCpu = cpuS(process.cpuUsage(hubCpu0));
+      const agentCpu = (procStat(agent.child.pid!)?.cpuS ?? 0) - agentCpu0;
+      const status = await admin.json<{ state: string; sha256?: string; error?: string }>('GET', `/api/video/exports/${created.value.id}`);
+      const same = status.sha256 === reference && Number(got.value) === created.value.bytes;
+      const total = created.s + got.s;
+      say(`run ${r} ${mode}: cat > /dev/null               ${rate(c.s)}`);
+      say(`run ${r} ${mode}: hub+media link → curl         ${rate(total, created.value.bytes)} (head ${(created.s * 1000).toFixed(0)} ms, download ${rate(got.s, created.value.bytes)}); ` +
+        `state ${status.state}${status.error ? ` (${status.error})` : ''}, ${same ? 'same bytes and SHA-256 as the handler alone' : 'DIFFERENT from the handler alone'}; ` +
+        `CPU agent ${agentCpu.toFixed(2)} s, hub ${hubCpu.toFixed(2)} s; ${(c.s / total).toFixed(2)}× cat's throughput`);
+    }
   }
 } finally {
   for (const s of stopAll.reverse()) await s().catch((err: unknown) => console.error(err));
