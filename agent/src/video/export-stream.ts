@@ -81,7 +81,7 @@ class HashWorker {
     parentPort.on('message', (m) => {
       if (m.buf) { hash.update(new Uint8Array(m.buf, m.offset, m.length)); parentPort.postMessage(m.id); }
       else parentPort.postMessage({ digest: hash.digest('hex') });
-    });`, { eval: true });
+    });`, { eval: true, execArgv: [] }); // node built-ins only: no loader hooks for the worker
   private readonly waiting = new Map<number, () => void>();
   private digestWaiter: ((hex: string) => void) | undefined;
   private failure: Error | undefined;
