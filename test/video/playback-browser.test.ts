@@ -17,7 +17,7 @@ import { waitFor } from '../support/wait';
 const READ = `(${readClockFromRgba.toString()})`;
 const FRAME_MS = 40;
 
-interface Shown { clock: number | null; wall: number | null; mediaTime: number }
+interface Shown { clock: number | null; wall: number | null; mediaTime: number; at: number }
 
 describe('recorded playback in a browser', () => {
   const dir = tempDir('playback-browser');
@@ -65,13 +65,15 @@ describe('recorded playback in a browser', () => {
     canvas.width = 256; canvas.height = 48;
     const ctx = canvas.getContext('2d', { willReadFrequently: true });
     window.__shown = [];
-    window.__waiting = 0;
-    // Waiting for data once pictures run (the start itself waits for the first part, of course).
-    v.addEventListener('waiting', () => { if (window.__shown.length) window.__waiting++; });
-    const frame = (_now, meta) => {
+    // Waits for data once pictures run (the start itself waits for the first part, of course), as
+    // [start, end] in page time: a 'waiting' followed at once by 'playing' is no stall.
+    window.__waits = [];
+    v.addEventListener('waiting', () => { if (window.__shown.length) window.__waits.push([performance.now(), null]); });
+    v.addEventListener('playing', () => { const w = window.__waits[window.__waits.length - 1]; if (w && w[1] === null) w[1] = performance.now(); });
+    const frame = (now, meta) => {
       ctx.drawImage(v, 0, 0, 256, 48, 0, 0, 256, 48);
       // The deck's own callback for this frame ran first (registered first): its clock is this frame's.
-      window.__shown.push({ clock: read(ctx.getImageData(0, 0, 256, 48).data, 256), wall: out.dataset.ms ? Number(out.dataset.ms) : null, mediaTime: meta.mediaTime });
+      window.__shown.push({ clock: read(ctx.getImageData(0, 0, 256, 48).data, 256), wall: out.dataset.ms ? Number(out.dataset.ms) : null, mediaTime: meta.mediaTime, at: now });
       v.requestVideoFrameCallback(frame);
     };
     v.requestVideoFrameCallback(frame);
@@ -120,7 +122,7 @@ describe('recorded playback in a browser', () => {
     const crossAt = Date.parse(segs[2]!.end) + 1500;
     await waitFor('playback past two segment boundaries', async () => (await shownWall()) > crossAt, 20_000, 50);
     await page.locator('[data-testid=playback-play]').click(); // pause
-    const frames = (await shown()).filter((f) => f.clock !== null && f.wall !== null) as { clock: number; wall: number; mediaTime: number }[];
+    const frames = (await shown()).filter((f) => f.clock !== null && f.wall !== null) as { clock: number; wall: number; mediaTime: number; at: number }[];
     const first = frames[0]!;
     // Playing, the first picture reported is the one at T (a busy page may report a frame or two late).
     expect(first.wall).toBeGreaterThanOrEqual(T - FRAME_MS);
@@ -142,7 +144,13 @@ describe('recorded playback in a browser', () => {
       expect(lags.length).toBeGreaterThan(10);
       expect(Math.max(...lags) - Math.min(...lags)).toBeLessThanOrEqual(2 * FRAME_MS + 5);
     }
-    expect(await page.evaluate('window.__waiting')).toBe(0);
+    // No stall: the video never waited for data for more than a moment, and pictures kept coming
+    // (a busy 2-core machine running the camera, recorder, hub and browser can hold the compositor
+    // up for a few hundred ms; waiting for a part's bytes would show as 'waiting').
+    const waits = (await page.evaluate('window.__waits') as [number, number | null][]).map(([a, b]) => (b === null ? Infinity : b - a));
+    expect(Math.max(0, ...waits)).toBeLessThan(100);
+    const pauses = frames.slice(1).map((f, i) => f.at - frames[i]!.at);
+    expect(Math.max(...pauses)).toBeLessThan(1000);
     const last = frames[frames.length - 1]!;
     expect(last.wall).toBeGreaterThan(crossAt);
     expect(last.clock - first.clock).toBeGreaterThan(0.9 * (last.wall - first.wall));
@@ -177,7 +185,7 @@ describe('recorded playback in a browser', () => {
     expect(at2 - back2.wall).toBeLessThan(1.5 * FRAME_MS);
     console.log(`seek to first picture: ${firstFrameMs} ms (reason given to picture shown); ${frames.length} frames read from ${new Date(first.wall).toISOString()}; ` +
       `first picture reported ${first.wall - T} ms from T; paused at T2: frame ${T2 - at2} ms before T2; recorded time minus burnt-in clock: median ${sortedLag[sortedLag.length >> 1]} ms, ` +
-      `range ${sortedLag[0]}..${sortedLag[sortedLag.length - 1]} ms; largest step between pictures reported ${Math.max(...steps)} ms; ` +
+      `range ${sortedLag[0]}..${sortedLag[sortedLag.length - 1]} ms; largest step between pictures reported ${Math.max(...steps)} ms, longest pause between them ${Math.round(Math.max(...pauses))} ms, waits ${JSON.stringify(waits.map(Math.round))}; ` +
       `dropped ${await page.evaluate(`document.querySelector('[data-testid=playback-video]').getVideoPlaybackQuality().droppedVideoFrames`)}`);
   });
 

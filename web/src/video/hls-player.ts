@@ -227,6 +227,7 @@ export class RecordedPlayer {
       this.shownTime = meta.mediaTime;
       const w = this.wallOf(meta.mediaTime);
       if (w !== undefined) {
+        this.el.dataset.wall = String(Math.round(w));
         if (this.firstFrameMs === undefined && this.startedAt !== undefined) this.firstFrameMs = performance.now() - this.startedAt;
         this.hooks.frame?.(w);
       }
