@@ -104,11 +104,12 @@ export class PlaybackDeck {
     this.showPlaying();
   }
 
-  /** One player's playlist ran out: the others (and a next playlist) carry on. */
+  /** One player's playlist ran out: a next playlist carries on, unless this is the newest footage. */
   ended(p: RecordedPlayer, wallMs: number): void {
     if (p !== this.players[0] && this.players.length > 1) return;
+    if (wallMs > Date.now() - 10_000) return this.say(`This is the newest recording (up to ${clock(wallMs)}); the live view shows what happens now.`);
     // The playlist covered an hour around the chosen moment; more may follow.
-    if (wallMs < Date.now() - 3000 && this.chosen !== undefined && wallMs > this.chosen) void this.playAt(wallMs + 1, { play: true });
+    if (this.chosen !== undefined && wallMs > this.chosen) void this.playAt(wallMs + 1, { play: true });
   }
 
   setRate(rate: number): void {

@@ -94,6 +94,8 @@ export class RecordedPlayer {
     }
     const id = await this.hooks.session();
     if (!id || this.destroyed) return false;
+    // The figure counts from here: the reason, when asked, is the viewer's time, not the player's.
+    this.startedAt = performance.now();
     this.teardown();
     this.setState('loading', 'Loading the recording…');
     const from = ms - BEFORE_MS;
