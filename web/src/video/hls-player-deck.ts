@@ -39,6 +39,7 @@ export class PlaybackDeck {
   private syncTimer: number | undefined;
   private readonly seeking = new Set<RecordedPlayer>();
   private readonly reloaded = new Map<RecordedPlayer, number>();
+  private transient = false;
 
   constructor(readonly players: RecordedPlayer[], private readonly o: DeckOptions) {
     this.clockEl = h('output', { class: 'pb-clock', 'data-testid': 'playback-clock' }, '–');
@@ -79,9 +80,18 @@ export class PlaybackDeck {
     this.chosen = ms;
     this.el.dataset.chosen = String(ms);
     delete this.el.dataset.firstFrameMs;
-    this.say(paused ? `Showing ${clock(ms)} (paused).` : `Playing from ${clock(ms)}…`);
-    const started = await Promise.all(this.players.map((p) => p.playAt(ms, { paused })));
+    this.say(paused ? `Showing ${clock(ms)} (paused).` : `Playing from ${clock(ms)}…`, true);
+    // Several cameras start paused and run together once each shows its first picture (or has
+    // nothing), so they begin in step instead of as fast as each playlist happens to load.
+    const together = this.players.length > 1 && !paused;
+    const started = await Promise.all(this.players.map((p) => p.playAt(ms, { paused: paused || together })));
     for (const p of this.players) p.setRate(this.rate);
+    if (together) {
+      const deadline = Date.now() + 5000;
+      const settled = (p: RecordedPlayer) => p.firstFrameMs !== undefined || !['loading', 'idle'].includes(p.state);
+      while (Date.now() < deadline && !this.players.every((p, i) => !started[i] || settled(p))) await new Promise((r) => setTimeout(r, 50));
+      if (this.chosen === ms) for (const [i, p] of this.players.entries()) if (started[i]) p.play();
+    }
     if (!started.some(Boolean)) this.say(this.players.map((p) => p.state === 'no-footage' || p.state === 'error' || p.state === 'session' ? (p.el.textContent ?? '') : '').filter(Boolean)[0] ?? 'Nothing to play.');
   }
 
@@ -93,7 +103,7 @@ export class PlaybackDeck {
     this.clockEl.dataset.ms = String(Math.round(wallMs));
     if (p.firstFrameMs !== undefined && this.el.dataset.firstFrameMs === undefined) {
       this.el.dataset.firstFrameMs = String(Math.round(p.firstFrameMs));
-      this.say('');
+      if (this.transient) this.say('');
     }
     this.o.moved?.(wallMs);
   }
@@ -176,5 +186,9 @@ export class PlaybackDeck {
     this.playButton.textContent = lead && !lead.paused ? 'Pause' : 'Play';
   }
 
-  private say(text: string): void { this.status.textContent = text; }
+  /** The status line; a transient sentence ("Playing from …") goes when the picture comes. */
+  private say(text: string, transient = false): void {
+    this.status.textContent = text;
+    this.transient = transient;
+  }
 }

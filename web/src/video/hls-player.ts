@@ -231,6 +231,8 @@ export class RecordedPlayer {
       if (w !== undefined) {
         this.el.dataset.wall = String(Math.round(w));
         if (this.firstFrameMs === undefined && this.startedAt !== undefined) this.firstFrameMs = performance.now() - this.startedAt;
+        // A picture is up: "loading" is over even when it stays paused there.
+        if (this.state === 'loading') this.setState(this.video.paused ? 'paused' : 'playing', '');
         this.hooks.frame?.(w);
       }
       this.frameCb = this.video.requestVideoFrameCallback(each);
