@@ -157,6 +157,11 @@ describe('recorded playback through the hub', () => {
       // A run's first frame can come with a shorter duration than 40 ms: one frame either way.
       expect(Math.abs(frames! - f.parts.reduce((n, p) => n + p.s, 0) * 25)).toBeLessThanOrEqual(1);
     }
+    // The agent itself refuses what the hub would never ask: a path outside the camera's indexed files.
+    const agentId = (await admin.json<{ agents: { id: string }[] }>('GET', '/api/fleet')).agents[0]!.id;
+    for (const bad of ['../../etc/passwd', `${cameraId}/../../../etc/passwd`, `${cameraId}/2020-01-01/20200101T000000Z.mp4`]) {
+      await expect(hub.media.open(agentId, 'segments.read', { cameraId, path: bad, offset: 0, length: 10 }).head, bad).rejects.toMatchObject({ code: 'not-found' });
+    }
     // ffmpeg's own HLS reader takes the playlist too (it drops a few frames at each discontinuity, so no count here).
     const url = new URL(`/api/video/cameras/${cameraId}/playlist.m3u8?${q({ ...w, session: id })}`, hub.url).toString();
     const { stdout } = await run('/usr/bin/ffprobe', ['-v', 'error', '-headers', `Cookie: ${officer.cookie}\r\n`, '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', url]);
