@@ -136,7 +136,8 @@ describe('recorded playback in a browser', () => {
     const lag = frames.map((f) => f.wall - f.clock);
     const sortedLag = [...lag].sort((a, b) => a - b);
     expect(sortedLag[0]).toBeGreaterThanOrEqual(-FRAME_MS);
-    expect(sortedLag[sortedLag.length - 1]).toBeLessThan(1000);
+    // (The recorder's anchor, not the player's: ~40-120 ms here, a few hundred ms on a machine loaded 4x over.)
+    expect(sortedLag[sortedLag.length - 1], 'recorded time minus burnt-in clock').toBeLessThan(1500);
     const steps = frames.slice(1).map((f, i) => f.clock - frames[i]!.clock);
     expect(Math.min(...steps)).toBeGreaterThanOrEqual(0);
     const lagIn = (sg: { start: string; end: string }) => frames.filter((f) => f.wall >= Date.parse(sg.start) + FRAME_MS && f.wall < Date.parse(sg.end) - FRAME_MS).map((f) => f.wall - f.clock);
@@ -145,13 +146,13 @@ describe('recorded playback in a browser', () => {
       expect(lags.length).toBeGreaterThanOrEqual(5);
       expect(Math.max(...lags) - Math.min(...lags)).toBeLessThanOrEqual(2 * FRAME_MS + 5);
     }
-    // No stall: the video never waited for data for more than a moment, and pictures kept coming
-    // (a busy 2-core machine running the camera, recorder, hub and browser can hold the compositor
-    // up for a few hundred ms; waiting for a part's bytes would show as 'waiting').
+    // No stall: the video never waited for data for more than a moment (that is what a slow part or
+    // a boundary would cause), and pictures kept coming (a 2-core machine running the camera,
+    // recorder, hub, browser and other tests can hold the compositor up for a second).
     const waits = (await page.evaluate('window.__waits') as [number, number | null][]).map(([a, b]) => (b === null ? Infinity : b - a));
     expect(Math.max(0, ...waits)).toBeLessThan(100);
     const pauses = frames.slice(1).map((f, i) => f.at - frames[i]!.at);
-    expect(Math.max(...pauses)).toBeLessThan(1000);
+    expect(Math.max(...pauses), 'longest pause between pictures').toBeLessThan(2000);
     const last = frames[frames.length - 1]!;
     expect(last.wall).toBeGreaterThan(crossAt);
     expect(last.clock - first.clock).toBeGreaterThan(0.9 * (last.wall - first.wall));

@@ -81,9 +81,10 @@ export class PlaybackDeck {
     this.el.dataset.chosen = String(ms);
     delete this.el.dataset.firstFrameMs;
     this.say(paused ? `Showing ${clock(ms)} (paused).` : `Playing from ${clock(ms)}…`, true);
-    // Several cameras start paused and run together once each shows its first picture (or has
-    // nothing), so they begin in step instead of as fast as each playlist happens to load.
-    const together = this.players.length > 1 && !paused;
+    // The players load paused at the moment and run once each shows its first picture (or has
+    // nothing): the first picture is exactly the frame at the moment (a seek shows the frame holding
+    // it), and several cameras begin in step instead of as fast as each playlist happens to load.
+    const together = !paused;
     const started = await Promise.all(this.players.map((p) => p.playAt(ms, { paused: paused || together })));
     for (const p of this.players) p.setRate(this.rate);
     if (together) {
