@@ -17,6 +17,14 @@ export interface MediaReply<K extends MediaOp> {
   head(meta: MediaHead<K>): void;
   /** Bounded calls: resolves once the chunk is sent within the hub's credit (waits for credit, never drops). */
   write(chunk: Buffer): Promise<void>;
+  /**
+   * Bounded calls, without a copy: `frame`'s first MEDIA_ID_BYTES bytes are free (the call id
+   * goes there), the rest is the payload (at most MEDIA_CHUNK_BYTES). Frames go out in the order
+   * of the calls, each within the hub's credit; the promise resolves once the socket is done
+   * with the buffer, so the caller may write the next frames before it resolves but must not
+   * reuse this buffer until it has.
+   */
+  writeFramed(frame: Buffer): Promise<void>;
   /** Live calls: sends at once and returns true, or returns false without sending while the link is congested. */
   push(payload: Buffer): boolean;
   /** Bytes the socket still holds for the hub, for a live sender deciding to skip to the next keyframe. */
@@ -47,6 +55,8 @@ interface Call {
   credit: number;
   creditWaiter: (() => void) | undefined;
   done: boolean;
+  /** The last writeFramed frame's turn to be sent: the next waits for it. */
+  framed: Promise<void>;
 }
 
 /**
@@ -174,7 +184,7 @@ export class MediaLink {
       const e = check?.Errors(msg.args).First();
       return this.sendText(ws, { t: 'error', id: msg.id, code: 'bad-args', message: e ? `${e.path || '/'}: ${e.message}` : 'invalid arguments' });
     }
-    const c: Call = { abort: new AbortController(), credit: MEDIA_INITIAL_CREDIT, creditWaiter: undefined, done: false };
+    const c: Call = { abort: new AbortController(), credit: MEDIA_INITIAL_CREDIT, creditWaiter: undefined, done: false, framed: Promise.resolve() };
     this.calls.set(msg.id, c);
     c.abort.signal.addEventListener('abort', () => c.creditWaiter?.(), { once: true });
     const reply = this.reply(ws, msg.id, c);
@@ -200,6 +210,14 @@ export class MediaLink {
       payload.copy(f, MEDIA_ID_BYTES);
       return f;
     };
+    const credit = async (bytes: number) => {
+      while (open() && call.credit < bytes) {
+        await new Promise<void>((resolve) => { call.creditWaiter = resolve; });
+        call.creditWaiter = undefined;
+      }
+      if (!open()) throw new MediaError('failed', 'the call ended');
+      call.credit -= bytes;
+    };
     return {
       head: (meta) => { if (open()) this.sendText(ws, { t: 'head', id, meta }); },
       end: (meta) => {
@@ -214,15 +232,25 @@ export class MediaLink {
         ws.send(frame(payload), { binary: true });
         return true;
       },
+      writeFramed: (f) => {
+        if (f.length <= MEDIA_ID_BYTES || f.length > MEDIA_ID_BYTES + MEDIA_CHUNK_BYTES) throw new RangeError(`a media frame holds 1 to ${MEDIA_CHUNK_BYTES} bytes after the call id`);
+        let flushed!: Promise<void>;
+        // Credit is taken in the order of the calls; the socket's callback says when the buffer is free.
+        const turn = call.framed.then(async () => {
+          await credit(f.length - MEDIA_ID_BYTES);
+          idBytes.copy(f, 0);
+          flushed = new Promise<void>((resolve, reject) => ws.send(f, { binary: true }, (err) => (err ? reject(err) : resolve())));
+          flushed.catch(() => undefined);
+          // Far ahead of the socket: the next frame waits until this one is written.
+          if (ws.bufferedAmount > SOCKET_HIGH_WATER) await flushed;
+        });
+        call.framed = turn.catch(() => undefined);
+        return turn.then(() => flushed);
+      },
       write: async (chunk) => {
         for (let at = 0; at < chunk.length; at += MEDIA_CHUNK_BYTES) {
           const piece = chunk.subarray(at, at + MEDIA_CHUNK_BYTES);
-          while (open() && call.credit < piece.length) {
-            await new Promise<void>((resolve) => { call.creditWaiter = resolve; });
-            call.creditWaiter = undefined;
-          }
-          if (!open()) throw new MediaError('failed', 'the call ended');
-          call.credit -= piece.length;
+          await credit(piece.length);
           if (ws.bufferedAmount > SOCKET_HIGH_WATER) {
             await new Promise<void>((resolve, reject) => ws.send(frame(piece), { binary: true }, (err) => (err ? reject(err) : resolve())));
           } else ws.send(frame(piece), { binary: true });
