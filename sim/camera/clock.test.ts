@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readClockFromRgba } from './clock-pattern';
 import { SimulatedCamera } from './index';
-import { FfmpegReader, ffprobeStream, run } from './test-helpers';
+import { FfmpegReader, ffprobeStream, run, soap } from './test-helpers';
 
 const FPS = 25;
 const FRAME_MS = 1000 / FPS;
@@ -122,6 +122,37 @@ describe('simulated camera: clock streams', () => {
 
   it('does the same in the sub-stream', async () => {
     expectLiveClock(await recordClocks(cam.subRtspUrl, 320, 180, 'sub'));
+  });
+
+  it('SetSynchronizationPoint makes the profile\'s next frame a keyframe, well inside the GOP', async () => {
+    // A reader keeps the shared pipeline playing, so the capture below joins it mid-GOP.
+    const reader = new FfmpegReader(cam.subRtspUrl);
+    readers.push(reader);
+    await reader.waitFor((n) => n >= 5, 20_000, 'the reader\'s first frames');
+    // 2.4 s of packets with their flags; two requests 0.8 s (20 frames) apart while it plays.
+    const capture = run('/usr/bin/ffprobe', ['-v', 'error', '-rtsp_transport', 'tcp', '-read_intervals', '%+2.4',
+      '-show_entries', 'packet=flags', '-of', 'csv=p=0', cam.subRtspUrl], 20_000);
+    const before = cam.syncPoints.length;
+    const ask = async () => {
+      const res = await soap(cam.mediaServiceUrl, {
+        operation: 'SetSynchronizationPoint', ns: 'http://www.onvif.org/ver10/media/wsdl',
+        inner: '<ProfileToken>Profile_2</ProfileToken>', credentials: { username: 'admin', password: 'pw' },
+      });
+      expect(res.status, res.body).toBe(200);
+      expect(res.body).toContain('SetSynchronizationPointResponse');
+    };
+    await new Promise((r) => setTimeout(r, 800));
+    await ask();
+    await new Promise((r) => setTimeout(r, 800));
+    await ask();
+    expect(cam.syncPoints.slice(before).map((p) => [p.profileToken, p.keyframe])).toEqual([['Profile_2', true], ['Profile_2', true]]);
+    const out = await capture;
+    expect(out.code, out.stderr).toBe(0);
+    const keys = out.stdout.split('\n').filter((l) => l.trim()).flatMap((l, i) => (l.startsWith('K') ? [i] : []));
+    // The encoder's own keyframes are 50 frames apart: two keyframes about 20 frames apart can only be
+    // the ones asked for (a forced one and the one after it, or a natural one just before).
+    const gaps = keys.slice(1).map((k, i) => k - keys[i]!);
+    expect(Math.min(...gaps), `keyframes at packets ${keys.join(' ')}`).toBeLessThan(35);
   });
 
   it('freeze() stops frames of both clock streams; after unfreeze() they show the time again', async () => {

@@ -3,7 +3,15 @@ import { child, escapeXml as x, text, type Fault, type SoapRequest } from './soa
 import { cameraNow, httpBase, DEVICE_PATH, MEDIA_PATH, type CameraState } from './state';
 
 export type OperationResult = string | Fault;
-export type Operation = (req: SoapRequest, state: CameraState) => OperationResult;
+/** What an operation may ask of the rest of the camera beyond its state. */
+export interface CameraActions {
+  /**
+   * Make the stream at this RTSP path send a keyframe now (SetSynchronizationPoint); false when it
+   * cannot (a looped clip), and the operation answers ter:ActionNotSupported.
+   */
+  keyframe(rtspPath: string, profileToken: string): boolean;
+}
+export type Operation = (req: SoapRequest, state: CameraState, actions: CameraActions) => OperationResult;
 
 function dateTime(tag: string, d: Date): string {
   return `<tt:${tag}><tt:Time><tt:Hour>${d.getUTCHours()}</tt:Hour><tt:Minute>${d.getUTCMinutes()}</tt:Minute>` +

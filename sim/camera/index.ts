@@ -4,6 +4,7 @@
 // With `clock`, both streams are encoded live with the wall-clock time burnt into every frame
 // (clock-pattern.ts), for measuring latency from camera to decoded frame.
 import { readFile } from 'node:fs/promises';
+import type { CameraActions } from './device-service';
 import { DiscoveryResponder } from './discovery-responder';
 import { DEFAULT_VIDEO, ensureMediaFiles, ensureSnapshot, subStreamVideo } from './media-files';
 import { OnvifServer } from './onvif-server';
@@ -14,6 +15,9 @@ import {
 } from './state';
 
 export type { CameraState, VideoFormat } from './state';
+
+/** One SetSynchronizationPoint the camera answered: when, for which profile, and whether a keyframe was asked of its encoder. */
+export interface SyncPointRequest { at: number; profileToken: string; keyframe: boolean }
 
 export interface SimulatedCameraOptions {
   name: string;
@@ -58,6 +62,8 @@ export class SimulatedCamera {
   private stopped = false;
   /** Lifecycle changes run one at a time, so overlapping calls from a test cannot interleave. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Every SetSynchronizationPoint answered, oldest first (tests read it). */
+  readonly syncPoints: SyncPointRequest[] = [];
 
   private constructor(
     readonly state: CameraState,
@@ -96,8 +102,10 @@ export class SimulatedCamera {
       clips = { main: main.clip, sub: sub.clip };
       snapshots = [main.snapshot, sub.snapshot];
     }
+    // The camera is made after its ONVIF server, which calls back into it for keyframes.
+    const actions: CameraActions = { keyframe: () => false };
     const onvif = new OnvifServer({
-      bindHost, state,
+      bindHost, state, actions,
       snapshots: { [SNAPSHOT_PATH]: await readFile(snapshots[0]), [SUB_SNAPSHOT_PATH]: await readFile(snapshots[1]) },
     });
     const discoveryOpts = typeof opts.discovery === 'object' ? opts.discovery : opts.discovery ? {} : undefined;
@@ -105,6 +113,7 @@ export class SimulatedCamera {
       ? new DiscoveryResponder({ state, interfaceAddress: discoveryOpts.interface, port: discoveryOpts.port })
       : undefined;
     const cam = new SimulatedCamera(state, bindHost, clips, onvif, discovery);
+    actions.keyframe = (path, profileToken) => cam.syncPoint(path, profileToken);
     try {
       await onvif.listen();
       await cam.startRtsp();
@@ -136,6 +145,17 @@ export class SimulatedCamera {
   get frozen(): boolean { return this.frozenFlag; }
   /** Whether the streams are live clock streams (`clock` option) rather than looped clips. */
   get clock(): boolean { return this.clips === undefined; }
+
+  /**
+   * SetSynchronizationPoint: a clock stream's encoder makes its next frame an IDR (with SPS and PPS),
+   * sent to every client of that stream; a looped clip cannot, and the caller answers with a fault.
+   */
+  private syncPoint(rtspPath: string, profileToken: string): boolean {
+    const keyframe = this.clock && this.rtsp?.running === true;
+    this.syncPoints.push({ at: Date.now(), profileToken, keyframe });
+    if (keyframe) void this.rtsp!.command(`keyframe ${rtspPath}` as `keyframe /${string}`).catch(() => undefined);
+    return this.clock;
+  }
 
   /** Kills the RTSP server: clients are disconnected and the port refuses connections. */
   stopStream(): Promise<void> {

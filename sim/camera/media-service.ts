@@ -59,6 +59,15 @@ export const mediaOperations: Record<string, Operation> = {
     return r ? `<trt:GetStreamUriResponse>${mediaUri(rtspUrl(s, r.p.rtspPath, true), 'PT60S')}</trt:GetStreamUriResponse>` : faults.noProfile();
   },
 
+  // Profile S makes this mandatory; a camera whose streams are looped clips cannot make a
+  // keyframe on demand, and says so with ter:ActionNotSupported (as a camera without the
+  // operation would), so clients see both answers: honoured, and refused.
+  SetSynchronizationPoint: (req, s, actions) => {
+    const r = requestedProfile(req.body, 'SetSynchronizationPoint', s);
+    if (!r) return faults.noProfile();
+    return actions.keyframe(r.p.rtspPath, r.p.token) ? '<trt:SetSynchronizationPointResponse/>' : faults.actionNotSupported('SetSynchronizationPoint');
+  },
+
   GetSnapshotUri: (req, s) => {
     const r = requestedProfile(req.body, 'GetSnapshotUri', s);
     return r ? `<trt:GetSnapshotUriResponse>${mediaUri(`${httpBase(s, true)}${r.p.snapshotPath}`, 'PT0S')}</trt:GetSnapshotUriResponse>` : faults.noProfile();

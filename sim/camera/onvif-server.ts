@@ -2,7 +2,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { checkUsernameToken } from './auth';
-import { deviceOperations, PUBLIC_OPERATIONS, type Operation } from './device-service';
+import { deviceOperations, PUBLIC_OPERATIONS, type CameraActions, type Operation } from './device-service';
 import { mediaOperations } from './media-service';
 import { contentType, envelope, faultEnvelope, faults, parseSoapRequest, SoapParseError, type Fault, type SoapVersion } from './soap';
 import { cameraNow, DEVICE_PATH, MEDIA_PATH, type CameraState } from './state';
@@ -21,9 +21,13 @@ export interface OnvifServerOptions {
   /** JPEG by path: one per profile. */
   snapshots: Record<string, Buffer>;
   maxBodyBytes?: number;
+  /** What operations may ask of the streams; absent: no keyframes on demand. */
+  actions?: CameraActions;
 }
 
 class BodyTooLarge extends Error {}
+
+const NO_ACTIONS: CameraActions = { keyframe: () => false };
 
 export class OnvifServer {
   private server: Server | undefined;
@@ -124,7 +128,7 @@ export class OnvifServer {
         return;
       }
     }
-    const result = operation(request, state);
+    const result = operation(request, state, this.opts.actions ?? NO_ACTIONS);
     if (typeof result !== 'string') {
       this.sendFault(res, request.version, result);
       return;

@@ -146,6 +146,19 @@ describe('simulated camera: ONVIF', () => {
     expect(denied.body).toContain('<faultcode>SOAP-ENV:Client</faultcode>');
   });
 
+  it('answers SetSynchronizationPoint with ter:ActionNotSupported: a looped clip cannot make a keyframe', async () => {
+    const creds = { username: USER, password: PASSWORD };
+    const before = cam.syncPoints.length;
+    const res = await soap(cam.mediaServiceUrl, { operation: 'SetSynchronizationPoint', ns: MEDIA_NS, inner: '<ProfileToken>Profile_2</ProfileToken>', credentials: creds });
+    expect(res.status).toBe(400);
+    expect(res.body).toContain('ter:ActionNotSupported');
+    expect(cam.syncPoints.slice(before)).toEqual([expect.objectContaining({ profileToken: 'Profile_2', keyframe: false })]);
+    const noProfile = await soap(cam.mediaServiceUrl, { operation: 'SetSynchronizationPoint', ns: MEDIA_NS, inner: '<ProfileToken>Profile_9</ProfileToken>', credentials: creds });
+    expect(noProfile.body).toContain('ter:NoProfile');
+    // Signed like every other media call.
+    expect((await soap(cam.mediaServiceUrl, { operation: 'SetSynchronizationPoint', ns: MEDIA_NS, inner: '<ProfileToken>Profile_1</ProfileToken>' })).body).toContain('ter:NotAuthorized');
+  });
+
   it('faults unknown operations, malformed XML and oversized bodies', async () => {
     const creds = { username: USER, password: PASSWORD };
     const unknown = await soap(cam.deviceServiceUrl, { operation: 'GetDot11Capabilities', credentials: creds });

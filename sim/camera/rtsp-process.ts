@@ -124,8 +124,8 @@ export class RtspProcess {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** Sends `freeze` or `unfreeze` and resolves once the server has applied it. */
-  async command(cmd: 'freeze' | 'unfreeze'): Promise<void> {
+  /** Sends `freeze`, `unfreeze` or `keyframe PATH` and resolves once the server has applied it. */
+  async command(cmd: 'freeze' | 'unfreeze' | `keyframe /${string}`): Promise<void> {
     const ack = this.waitForLine((l) => l === `OK ${cmd}` || l.startsWith('ERROR'), COMMAND_TIMEOUT_MS);
     this.child.stdin.write(`${cmd}\n`);
     const line = await ack;

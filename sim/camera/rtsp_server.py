@@ -10,8 +10,10 @@ x264 (gstreamer1.0-plugins-ugly) at once, so (decode time - painted time) is gla
 
 Run with Debian's /usr/bin/python3 (python3-gi, gir1.2-gst-rtsp-server-1.0).
 Prints `READY <port>` once listening. Reads commands on stdin, one per line:
-`freeze`, `unfreeze`; each is acknowledged with `OK <command>`. Exits on stdin EOF,
-so it never outlives the Node process that spawned it.
+`freeze`, `unfreeze`, and `keyframe PATH` (the encoder of a clock mount makes its next frame an IDR
+with SPS/PPS, as ONVIF SetSynchronizationPoint asks; a looped clip cannot, so it is a no-op there);
+each is acknowledged with `OK <command>`. Exits on stdin EOF, so it never outlives the Node process
+that spawned it.
 """
 import argparse
 import ctypes
@@ -24,7 +26,8 @@ import gi
 
 gi.require_version('Gst', '1.0')
 gi.require_version('GstRtspServer', '1.0')
-from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+gi.require_version('GstVideo', '1.0')
+from gi.repository import GLib, Gst, GstRtspServer, GstVideo  # noqa: E402
 
 PR_SET_PDEATHSIG = 1
 M_TRIM_THRESHOLD = -1
@@ -197,14 +200,19 @@ class Camera:
         self.frozen = args.frozen
         # Every playing stream's valve, of every mount: freezing the camera freezes them all.
         self.valves = set()
+        # Each clock mount's playing encoder (a shared media: at most one per mount), by path.
+        self.encoders = {}
+        self.paths = set()
         self.server = GstRtspServer.RTSPServer()
         self.server.set_address(args.host)
         self.server.set_service(str(args.port))
         mounts = self.server.get_mount_points()
         for path, clip in args.mounts:
             mounts.add_factory(path, self.factory(clip, args.fps))
+            self.paths.add(path)
         for path, fmt in args.clock_mounts:
-            mounts.add_factory(path, self.clock_factory(fmt))
+            mounts.add_factory(path, self.clock_factory(path, fmt))
+            self.paths.add(path)
 
     def factory(self, clip, fps):
         location = clip.replace('\\', '\\\\').replace('"', '\\"')
@@ -225,7 +233,7 @@ class Camera:
         factory.connect('media-configure', self.on_media_configure)
         return factory
 
-    def clock_factory(self, fmt):
+    def clock_factory(self, path, fmt):
         # The valve sits before the encoder: while frozen nothing is encoded, and after unfreezing
         # the next frame refers to the last one the clients got, so they decode it cleanly.
         # Baseline profile, no B-frames, no lookahead (zerolatency), a keyframe exactly every GOP
@@ -236,7 +244,7 @@ class Camera:
             f'( appsrc name=clocksrc is-live=true format=time do-timestamp=false '
             f'caps=video/x-raw,format=I420,width={fmt.width},height={fmt.height},framerate={fmt.fps}/1 '
             f'! valve name=freeze drop={"true" if self.frozen else "false"} '
-            f'! x264enc tune=zerolatency speed-preset=ultrafast bframes=0 key-int-max={fmt.gop} '
+            f'! x264enc name=enc tune=zerolatency speed-preset=ultrafast bframes=0 key-int-max={fmt.gop} '
             f'bitrate={fmt.kbps} threads=1 option-string=scenecut=0 '
             f'! video/x-h264,profile=baseline,stream-format=byte-stream,alignment=au '
             f'! h264parse config-interval=-1 '
@@ -246,13 +254,31 @@ class Camera:
         factory.set_launch(launch)
         # One pipeline, one encoder, for every client of the mount.
         factory.set_shared(True)
-        factory.connect('media-configure', self.on_clock_media_configure, fmt)
+        factory.connect('media-configure', self.on_clock_media_configure, path, fmt)
         return factory
 
-    def on_clock_media_configure(self, _factory, media, fmt):
+    def on_clock_media_configure(self, _factory, media, path, fmt):
         source = ClockSource(fmt, media.get_element().get_by_name('clocksrc'))
-        media.connect('unprepared', lambda _m: source.stop())
+        encoders = self.encoders.setdefault(path, set())
+        encoder = media.get_element().get_by_name('enc')
+        encoders.add(encoder)
+
+        def unprepared(_m):
+            source.stop()
+            encoders.discard(encoder)
+        media.connect('unprepared', unprepared)
         self.track_valve(media)
+
+    def keyframe(self, path):
+        """Asks the encoder of a clock mount for a keyframe now; False for an unknown path."""
+        if path not in self.paths:
+            return False
+        for encoder in list(self.encoders.get(path, ())):
+            # An upstream force-key-unit event into the encoder's source pad: x264 makes the next
+            # frame an IDR, and with all_headers the SPS and PPS go in front of it.
+            event = GstVideo.video_event_new_upstream_force_key_unit(Gst.CLOCK_TIME_NONE, True, 0)
+            encoder.get_static_pad('src').send_event(event)
+        return True
 
     def on_media_configure(self, _factory, media):
         bin_ = media.get_element()
@@ -304,6 +330,9 @@ def main():
         if cmd in ('freeze', 'unfreeze'):
             cam.set_frozen(cmd == 'freeze')
             print(f'OK {cmd}', flush=True)
+        elif cmd.startswith('keyframe '):
+            path = cmd[len('keyframe '):]
+            print(f'OK {cmd}' if cam.keyframe(path) else f'ERROR no mount {path}', flush=True)
         elif cmd:
             print(f'ERROR unknown command {cmd}', flush=True)
         return True

@@ -129,6 +129,45 @@ export function checkCamera(opts: ProbeOptions): Promise<CameraCheck> {
   });
 }
 
+export interface SynchronizationPointOptions {
+  /** Device service URL, as for probeCamera. */
+  url: string;
+  username: string;
+  password: string;
+  profileToken: string;
+  /** Per ONVIF call (at most three: the clock, the media service, the request itself). */
+  timeoutMs?: number;
+  /** Camera clock minus gateway clock, when a recent probe knows it: saves reading the camera's clock. */
+  clockOffsetMs?: number;
+  /** The media service's path from an earlier answer (`mediaPath` below): saves asking GetServices. */
+  mediaPath?: string;
+  clock?: Clock;
+}
+
+/**
+ * ONVIF Media SetSynchronizationPoint: the camera's encoder for this profile makes its next frame a
+ * keyframe (IDR with SPS and PPS), for every client of the stream. Mandatory for Profile S cameras;
+ * a camera that refuses or lacks it fails here (ter:ActionNotSupported as a CameraProtocolError), and
+ * its streams simply keep their own keyframe interval. Resolves with the media service's path, for
+ * the next request to reuse.
+ */
+export async function requestSynchronizationPoint(opts: SynchronizationPointOptions): Promise<{ mediaPath: string }> {
+  const target = parseDeviceUrl(opts.url);
+  const session = new OnvifSession(target, opts);
+  try {
+    const offset = opts.clockOffsetMs ?? await session.clockOffset();
+    // The library writes the digest's creation time from this shift (camera time minus uptime);
+    // without a GetSystemDateAndTime call of its own it would write 1970.
+    session.setClockOffset(offset);
+    if (opts.mediaPath) session.useMediaPath(opts.mediaPath);
+    else await session.findMediaService();
+    await session.synchronizationPoint(opts.profileToken);
+    return { mediaPath: session.mediaPath() };
+  } finally {
+    session.close();
+  }
+}
+
 /** A session whose camera clock has been read and found close enough, closed whatever `work` does. */
 async function withCameraSession<T>(opts: ProbeOptions, work: (session: OnvifSession, target: CameraTarget, clockOffsetMs: number) => Promise<T>): Promise<T> {
   const target = parseDeviceUrl(opts.url);
@@ -144,6 +183,13 @@ async function withCameraSession<T>(opts: ProbeOptions, work: (session: OnvifSes
 }
 
 type LibCallback<T> = (err: Error | null, result: T) => void;
+
+/** What the library's Cam has beyond the declarations in types/onvif.d.ts. */
+interface CamExtras {
+  /** Camera time minus process.uptime() in ms: the base of each digest's creation time. */
+  timeShift?: number;
+  setSynchronizationPoint(options: { profileToken?: string }, callback: LibCallback<unknown>): void;
+}
 
 class OnvifSession {
   private readonly cam: Cam;
@@ -194,6 +240,30 @@ class OnvifSession {
     // Media1 when offered (every Profile S camera has it): one reply shape to read.
     if (this.cam.uri?.media?.path) this.cam.media2Support = false;
     else if (!this.cam.uri?.media2?.path) throw this.protocol('it offers no media service');
+  }
+
+  setClockOffset(offsetMs: number): void {
+    (this.cam as unknown as CamExtras).timeShift = this.clock.now() + offsetMs - process.uptime() * 1000;
+  }
+
+  /**
+   * The media service at a path learnt before. The library sends to the camera's own host and port
+   * with the path of `uri.media` (or `uri.media2` when media2Support is set).
+   */
+  useMediaPath(path: string): void {
+    const media2 = path.startsWith('media2:');
+    this.cam.uri = { ...this.cam.uri, [media2 ? 'media2' : 'media']: { path: media2 ? path.slice('media2:'.length) : path } };
+    this.cam.media2Support = media2;
+  }
+
+  /** Where media calls went: `media2:`-prefixed for a camera with Media2 only. */
+  mediaPath(): string {
+    const path = (this.cam.media2Support ? this.cam.uri?.media2 : this.cam.uri?.media)?.path ?? '';
+    return this.cam.media2Support ? `media2:${path}` : path;
+  }
+
+  async synchronizationPoint(profileToken: string): Promise<void> {
+    await this.call<unknown>('SetSynchronizationPoint', (cb) => (this.cam as unknown as CamExtras).setSynchronizationPoint({ profileToken: escapeXml(profileToken) }, cb));
   }
 
   async deviceInformation(): Promise<DeviceInformation> {

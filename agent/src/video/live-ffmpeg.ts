@@ -2,23 +2,39 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { recorderLauncher } from '../cameras/ffmpeg-launcher';
 
 /**
+ * How the live ffmpeg probes its input. `first-packet`: probing ends with the first packet read
+ * (`-probesize 32`), which is enough when the SDP carries the parameter sets (sprop-parameter-sets,
+ * as nearly every camera's does): ffmpeg writes the init at once and copies from the first keyframe.
+ * `keyframe`: ffmpeg reads until it has decoded a keyframe and six frames after it (its guess of the
+ * decoder delay), for a camera whose SDP lacks the parameter sets, so they must come in-band.
+ */
+export type LiveProbe = 'first-packet' | 'keyframe';
+
+/**
  * The live ffmpeg's arguments: the camera's stream copied (no decoding) into fragmented MP4 on
  * stdout, one fragment per frame, written as soon as it is complete.
  *
- * Measured against the simulated camera (GOP 2 s): `-fflags nobuffer` throws away what ffmpeg
- * read while probing, so the first keyframe is the *next* one (first fragment 2.2 s after start
- * instead of 0.7 s); without it the probed GOP comes out at once and the player jumps to its end.
- * `-fpsprobesize 0` stops ffmpeg estimating the frame rate (which probed for ~1.3 s); probing ends
- * as soon as the SPS is known, at most after `analyzeduration`. `-flags low_delay` is a decoder
- * flag and does nothing in copy mode, so it is left out. The one frame of delay that is left is
- * frag_every_frame's own: a fragment is written when the next frame arrives and gives its duration.
+ * Measured against the simulated camera (640x360, GOP 2 s, on a loaded 2-core machine): ffmpeg
+ * itself takes 0.15-0.25 s to start and ~5 ms for the RTSP handshake on loopback. Probing used to be
+ * the rest: it waited for a keyframe and then six more frames (0.25 s) before writing anything, so the
+ * init came 0.3-2.3 s after PLAY. With `first-packet` it comes with the first packet (~10-40 ms after
+ * PLAY) and the first fragment is the first keyframe, which the camera is asked for as soon as the
+ * init shows the session plays (live-keyframe.ts). `-fflags nobuffer` throws away what ffmpeg read
+ * while probing (with a keyframe probe, that keyframe): not used. `-fpsprobesize 0` stops ffmpeg
+ * estimating the frame rate (which probed for ~1.3 s). `-allowed_media_types video` sets up the
+ * video track only: a first packet of audio would leave the video's size unknown, and audio is not
+ * shown anyway. `-flags low_delay` is a decoder flag and does nothing in copy mode, so it is left out.
+ * The one frame of delay that is left is frag_every_frame's own: a fragment is written when the next
+ * frame arrives and gives its duration.
  */
-export function liveArgs(url: string, o: { ioTimeoutSeconds?: number; hevc?: boolean } = {}): string[] {
+export function liveArgs(url: string, o: { ioTimeoutSeconds?: number; hevc?: boolean; probe?: LiveProbe } = {}): string[] {
   const ioTimeoutSeconds = o.ioTimeoutSeconds ?? 5;
+  // A keyframe probe may have to wait out a long GOP (up to 10 s) at a high bitrate.
+  const probe = o.probe === 'keyframe' ? ['-analyzeduration', '10000000', '-probesize', '20000000'] : ['-probesize', '32'];
   return [
     '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'warning',
-    '-rtsp_transport', 'tcp', '-timeout', String(Math.round(ioTimeoutSeconds * 1e6)),
-    '-fpsprobesize', '0', '-analyzeduration', '1000000',
+    '-rtsp_transport', 'tcp', '-timeout', String(Math.round(ioTimeoutSeconds * 1e6)), '-allowed_media_types', 'video',
+    '-fpsprobesize', '0', ...probe,
     '-i', url,
     '-map', '0:v:0', '-c', 'copy', '-an',
     // Safari plays H.265 only as hvc1; ffmpeg's default tag is hev1.
@@ -31,6 +47,8 @@ export function liveArgs(url: string, o: { ioTimeoutSeconds?: number; hevc?: boo
 export interface LiveExit { code: number | null; signal: NodeJS.Signals | null; stderrTail: string[] }
 
 const TAIL_LINES = 20;
+/** What a first-packet probe always says (the rate comes from the stream's timestamps anyway). */
+const PROBE_NOISE = /not enough frames to estimate rate/;
 
 /**
  * One live ffmpeg: spawned through the recorder's launcher (TZ=UTC and a parent-death signal, so
@@ -51,7 +69,7 @@ export class LiveFfmpeg {
     this.proc.stderr!.on('data', (s: string) => {
       const lines = (partial + s).split('\n');
       partial = (lines.pop() ?? '').slice(-2000);
-      for (const l of lines) if (l.trim()) this.tail.push(l);
+      for (const l of lines) if (l.trim() && !PROBE_NOISE.test(l)) this.tail.push(l);
       if (this.tail.length > TAIL_LINES) this.tail.splice(0, this.tail.length - TAIL_LINES);
     });
     this.exited = new Promise((resolve) => {
