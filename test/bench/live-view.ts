@@ -82,6 +82,11 @@ async function stop(p: Proc | undefined, viaStdin = false): Promise<void> {
   const timer = setTimeout(() => p.child.kill('SIGKILL'), 15_000);
   await exited;
   clearTimeout(timer);
+  // A process killed through a wrapper (tsx, ip netns exec) may leave its child holding our pipes,
+  // which would keep this process alive after the run: let go of them.
+  p.child.stdout?.destroy();
+  p.child.stderr?.destroy();
+  p.child.stdin?.destroy();
 }
 
 interface Site {
@@ -101,8 +106,11 @@ async function startSite(cameras: number, clock: boolean, video?: SiteJob['video
   const work = tempDir('bench-live');
   const link = SHAPED ? await ShapedLink.create({ rateMbit: 8, rttMs: 40 }) : undefined;
   const procs: Proc[] = [];
+  let sitePrc: Proc | undefined;
   const close = async () => {
-    for (const p of procs.reverse()) await stop(p, p === procs[0] ? false : true);
+    // The site stops through its stdin (agent and cameras shut down cleanly); the hub, the relay
+    // and the forwarder by signal. Last started, first stopped.
+    for (const p of [...procs].reverse()) await stop(p, p === sitePrc);
     await link?.remove();
     work.remove();
   };
@@ -133,6 +141,7 @@ async function startSite(cameras: number, clock: boolean, video?: SiteJob['video
     const s = inNs(link?.siteNs, tsxBin, [join(repoRoot, 'test/bench/live-site.ts'), JSON.stringify(job)]);
     const site = start(s.cmd, s.args, 'site');
     procs.push(site);
+    sitePrc = site;
     const list = JSON.parse((await site.waitLine(/^READY (.*)$/, 180_000))[1]!) as SiteCamera[];
     // The hub knows the cameras once the agent's list has arrived.
     for (let i = 0; ; i++) {
