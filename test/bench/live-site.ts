@@ -18,7 +18,7 @@ export interface SiteJob {
   /** Cameras paint their wall-clock time into the picture (live encoding, costs CPU). */
   clock: boolean;
   /** Main stream format of the simulated cameras (default the simulator's 640x360). */
-  video?: { width: number; height: number; fps: number; gop: number; bitrateKbps: number };
+  video?: { width: number; height: number; fps: number; gop: number; bitrateKbps: number; noise?: number };
   segmentSeconds?: number;
 }
 export interface SiteCamera { id: string; name: string; rtspPort: number }
