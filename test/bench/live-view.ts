@@ -332,7 +332,7 @@ async function grid(site: Site): Promise<string> {
     await b.page.goto(`${site.hubUrl}/#/grid?size=16&cams=${site.cameras.map((c) => c.id).join(',')}`);
     // A function, not a string: the console's CSP forbids evaluating strings in the page.
     await b.page.waitForFunction(() => {
-      const videos = [...document.querySelectorAll('video')];
+      const videos = Array.from(document.querySelectorAll('video'));
       return videos.length >= 16 && videos.every((v) => v.getVideoPlaybackQuality().totalVideoFrames > 0);
     }, undefined, { timeout: 60_000 });
     await sleep(5_000);
