@@ -9,7 +9,7 @@ import type { WebSocket } from 'ws';
 import type { Fleet } from '../fleet/fleet';
 import type { HubStore } from '../store/hub-store';
 import type { AgentRecord } from '../store/records';
-import { checkToken } from './enrolment';
+import { agentTokenCheck } from './enrolment';
 
 const decode = createDecoder(AgentToHub);
 const send = <K extends keyof typeof HubToAgent & string>(ws: WebSocket, type: K, body: Parameters<typeof envelope<typeof HubToAgent, K>>[2]) => {
@@ -36,9 +36,6 @@ export type VehicleListHandler = (agent: AgentRecord, body: VehicleList) => void
 
 interface Pending { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout; op: string; ws: WebSocket }
 
-declare module 'fastify' {
-  interface FastifyRequest { agent?: AgentRecord }
-}
 
 /**
  * The hub end of the agent link: authenticates the enrolment token before the upgrade,
@@ -60,16 +57,7 @@ export class AgentGateway {
     app.get(AGENT_WS_PATH, {
       websocket: true,
       config: { access: 'agent' },
-      preValidation: async (req, reply) => {
-        const header = req.headers.authorization ?? '';
-        const token = header.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-        const result = await checkToken(this.deps.store, token);
-        if (!result.ok) {
-          this.deps.log.warn({ ip: req.ip, reason: result.reason }, 'agent refused');
-          return reply.code(401).send({ error: result.reason });
-        }
-        req.agent = result.agent;
-      },
+      preValidation: agentTokenCheck(this.deps.store, this.deps.log, 'main'),
     }, (socket, req) => this.accept(socket, req.agent as AgentRecord));
   }
 

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import type { HubStore } from '../store/hub-store';
 import type { AgentRecord } from '../store/records';
 
@@ -21,6 +22,10 @@ export async function issueAgent(store: HubStore, siteId: string, name: string, 
   return { agent, token: `${PREFIX}.${id}.${secret}` };
 }
 
+declare module 'fastify' {
+  interface FastifyRequest { agent?: AgentRecord }
+}
+
 export type TokenCheck = { ok: true; agent: AgentRecord } | { ok: false; reason: string };
 
 export async function checkToken(store: HubStore, token: string | undefined): Promise<TokenCheck> {
@@ -34,4 +39,21 @@ export async function checkToken(store: HubStore, token: string | undefined): Pr
   if (!agent || !match) return { ok: false, reason: 'enrolment token is not known to this hub' };
   if (agent.revoked) return { ok: false, reason: 'enrolment token has been revoked' };
   return { ok: true, agent };
+}
+
+/**
+ * The pre-upgrade check of an agent's WebSocket (its main link and its media link): the request's
+ * `Bearer` enrolment token must name a live agent, which is put on `req.agent`; otherwise a 401 with why.
+ */
+export function agentTokenCheck(store: HubStore, log: FastifyBaseLogger, link: string) {
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const header = req.headers.authorization ?? '';
+    const token = header.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    const result = await checkToken(store, token);
+    if (!result.ok) {
+      log.warn({ ip: req.ip, reason: result.reason, link }, 'agent refused');
+      return void reply.code(401).send({ error: result.reason });
+    }
+    req.agent = result.agent;
+  };
 }

@@ -8,7 +8,7 @@ import {
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
-import { checkToken } from '../agents/enrolment';
+import { agentTokenCheck } from '../agents/enrolment';
 import type { HubStore } from '../store/hub-store';
 
 /** Why a media call failed: the agent's own code, or `unreachable` when it could not be asked or went away. */
@@ -66,16 +66,7 @@ export class MediaGateway extends EventEmitter<MediaGatewayEvents> {
       websocket: true,
       config: { access: 'agent' },
       schema: { hide: true } as object,
-      preValidation: async (req, reply) => {
-        const header = req.headers.authorization ?? '';
-        const token = header.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-        const result = await checkToken(this.deps.store, token);
-        if (!result.ok) {
-          this.deps.log.warn({ ip: req.ip, reason: result.reason }, 'agent media link refused');
-          return reply.code(401).send({ error: result.reason });
-        }
-        req.agent = result.agent;
-      },
+      preValidation: agentTokenCheck(this.deps.store, this.deps.log, 'media'),
     }, (socket, req) => this.accept(socket, req.agent!.id));
   }
 
