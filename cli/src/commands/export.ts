@@ -44,7 +44,11 @@ export function exportCommand(): Command {
       const password = o.password ?? (process.env[HUB_PASSWORD_ENV] || undefined);
       if (password === undefined) throw new UsageError(`give the password with --password or the ${HUB_PASSWORD_ENV} environment variable`);
       const hub = o.hub.replace(/\/+$/, '');
-      const signIn = await fetch(`${hub}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: o.user, password }) });
+      const signIn = await fetch(`${hub}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: o.user, password }) })
+        .catch((err: Error & { cause?: { code?: string; message?: string } }) => {
+          // fetch says only "fetch failed"; the reason (refused, unknown host, TLS) is in its cause.
+          throw new Error(`cannot reach the hub at ${hub}: ${err.cause?.code ?? err.cause?.message ?? err.message}`);
+        });
       if (!signIn.ok) throw new Error(`signing in to the hub failed: ${await errorOf(signIn)}`);
       const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
       const headers = { cookie };
