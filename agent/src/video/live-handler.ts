@@ -3,9 +3,10 @@ import type { Logger } from 'pino';
 import { redactArgs, withCredentials } from '../cameras/ffmpeg-args';
 import { classifyExit, exitDetail } from '../cameras/ffmpeg-output';
 import type { CameraRecord } from '../cameras/types';
-import { liveArgs, LiveFfmpeg, type LiveExit, type LiveProbe } from './live-ffmpeg';
+import { liveArgs, LiveFfmpeg, liveInputOptions, type LiveExit, type LiveProbe } from './live-ffmpeg';
 import { LiveFragmenter } from './live-fragmenter';
 import { FirstKeyframe, KeyframeRequests } from './live-keyframe';
+import { LivePool } from './live-pool';
 import { LiveSender } from './live-sender';
 import { MediaError, type MediaReply } from './media-link';
 import type { AgentVideoDeps } from './video-deps';
@@ -38,21 +39,24 @@ export function liveStream(rec: CameraRecord, stream: 'main' | 'sub'): { uri: st
  * itself (the camera went away, its video froze), the call fails with `camera-offline` and the hub
  * decides whether to try again.
  */
-export function registerLive(deps: AgentVideoDeps, tuning: Partial<LiveTuning> = {}, keyframes = new KeyframeRequests()): void {
+export function registerLive(deps: AgentVideoDeps, tuning: Partial<LiveTuning> = {}, keyframes = new KeyframeRequests()): LivePool {
   const t = { ...DEFAULT_LIVE_TUNING, ...tuning };
   // Camera profiles whose first packet did not tell ffmpeg the picture size (no parameter sets in
   // the SDP): probed for a keyframe from then on, for as long as the agent runs.
   const needsKeyframeProbe = new Set<string>();
-  deps.media.handle('live', (args, reply, signal) => serveLive(deps, t, keyframes, needsKeyframeProbe, args, reply, signal));
+  const pool = new LivePool(t.ffmpegPath, () => deps.media.connected);
+  deps.media.handle('live', (args, reply, signal) => serveLive({ deps, t, keyframes, needsKeyframeProbe, pool }, args, reply, signal));
+  deps.media.onStop(() => pool.stop());
+  return pool;
 }
+
+interface LiveContext { deps: AgentVideoDeps; t: LiveTuning; keyframes: KeyframeRequests; needsKeyframeProbe: Set<string>; pool: LivePool }
 
 /** What ffmpeg says when its first packet left the picture size unknown: only a keyframe probe will do. */
 const SIZE_UNKNOWN = /dimensions not set|unspecified size|Could not find codec parameters/i;
 
-async function serveLive(
-  deps: AgentVideoDeps, t: LiveTuning, keyframes: KeyframeRequests, needsKeyframeProbe: Set<string>,
-  args: MediaArgs<'live'>, reply: MediaReply<'live'>, signal: AbortSignal,
-): Promise<void> {
+async function serveLive(ctx: LiveContext, args: MediaArgs<'live'>, reply: MediaReply<'live'>, signal: AbortSignal): Promise<void> {
+  const { deps, t, keyframes, needsKeyframeProbe } = ctx;
   const rt = deps.cameras.runtime(args.cameraId);
   const creds = deps.cameras.streamCredentials(args.cameraId);
   if (!rt || !creds) throw new MediaError('not-found', `no camera "${args.cameraId}" at this site`);
@@ -71,7 +75,16 @@ async function serveLive(
   const startedAt = Date.now();
   for (;;) {
     const probe: LiveProbe = needsKeyframeProbe.has(probeKey) ? 'keyframe' : 'first-packet';
-    const run = await runFfmpeg(t, liveArgs(withCredentials(uri, creds.username, creds.password), { ioTimeoutSeconds: t.ioTimeoutSeconds, hevc, probe }), probe, sender, askForKeyframe, signal, log);
+    const url = withCredentials(uri, creds.username, creds.password);
+    const o = { ioTimeoutSeconds: t.ioTimeoutSeconds, hevc, probe };
+    // A parked ffmpeg speaks H.264 with a first-packet probe, to an rtsp(s) address.
+    const parkable = !hevc && probe === 'first-packet' && /^rtsps?:\/\//i.test(url);
+    const start: StartFfmpeg = (onData) => {
+      const parked = parkable ? ctx.pool.take(url, liveInputOptions(o), onData) : undefined;
+      log.debug({ args: redactArgs(liveArgs(url, o)), parked: parked !== undefined }, 'starting live ffmpeg');
+      return parked ?? new LiveFfmpeg(t.ffmpegPath, liveArgs(url, o), onData);
+    };
+    const run = await runFfmpeg(t, start, probe, sender, askForKeyframe, signal, log);
     const summary = { sent: sender.sent, dropped: sender.dropped, seconds: Math.round((Date.now() - startedAt) / 1000) };
     if (signal.aborted) { log.debug(summary, 'live view ended'); return; }
     if (probe === 'first-packet' && !run.gotInit && run.broken === undefined && !run.stalled && SIZE_UNKNOWN.test(run.exit.stderrTail.join('\n'))) {
@@ -94,11 +107,12 @@ async function serveLive(
 
 interface FfmpegRun { exit: LiveExit; gotInit: boolean; lastFrameAt: number | undefined; broken: string | undefined; stalled: boolean }
 
-/** One live ffmpeg from spawn to exit: its chunks to the sender, keyframe requests while none has come, the watchdog. */
+type StartFfmpeg = (onData: (chunk: Buffer) => void) => LiveFfmpeg;
+
+/** One live ffmpeg from start to exit: its chunks to the sender, keyframe requests while none has come, the watchdog. */
 async function runFfmpeg(
-  t: LiveTuning, ffArgs: string[], probe: LiveProbe, sender: LiveSender, askForKeyframe: () => void, signal: AbortSignal, log: Logger,
+  t: LiveTuning, start: StartFfmpeg, probe: LiveProbe, sender: LiveSender, askForKeyframe: () => void, signal: AbortSignal, log: Logger,
 ): Promise<FfmpegRun> {
-  log.debug({ args: redactArgs(ffArgs) }, 'starting live ffmpeg');
   const fragmenter = new LiveFragmenter();
   const firstKey = new FirstKeyframe(askForKeyframe);
   const startedAt = Date.now();
@@ -106,7 +120,7 @@ async function runFfmpeg(
   let lastFrameAt: number | undefined;
   let broken: string | undefined;
   let stalled = false;
-  const ff = new LiveFfmpeg(t.ffmpegPath, ffArgs, (chunk) => {
+  const ff = start((chunk) => {
     if (broken !== undefined) return;
     try {
       for (const c of fragmenter.push(chunk)) {

@@ -72,12 +72,18 @@ export class MediaLink {
   private loop: Promise<void> | undefined;
   private readonly waker = new Waker();
   private ws: WebSocket | undefined;
+  private readonly releases: (() => void)[] = [];
   connected = false;
 
   constructor(private settings: MediaLinkSettings, private readonly deps: { log: Logger; random?: () => number }) {}
 
   handle<K extends MediaOp>(op: K, handler: MediaHandler<K>): void {
     this.handlers.set(op, handler as unknown as MediaHandler<MediaOp>);
+  }
+
+  /** Run when the link stops for good: what handlers keep ready between calls (a parked ffmpeg) goes with it. */
+  onStop(release: () => void): void {
+    this.releases.push(release);
   }
 
   start(): void {
@@ -92,6 +98,7 @@ export class MediaLink {
     this.waker.wake();
     await this.loop;
     this.loop = undefined;
+    for (const release of this.releases) release();
   }
 
   reload(settings: MediaLinkSettings): void {
