@@ -1,6 +1,7 @@
-// A simulated ONVIF camera: real SOAP over HTTP, WS-Discovery over UDP and H.264 over RTSP (a main
-// stream and a smaller sub-stream), with switches for the failures the agent must survive (stream
-// down, frozen, refused, bad password, skewed clock, stream addresses with a host nobody reaches).
+// A simulated ONVIF camera: real SOAP over HTTP, WS-Discovery over UDP and H.264 (or, with
+// `codec: 'h265'`, H.265) over RTSP (a main stream and a smaller sub-stream), with switches for the
+// failures the agent must survive (stream down, frozen, refused, bad password, skewed clock, stream
+// addresses with a host nobody reaches).
 // With `clock`, both streams are encoded live with the wall-clock time burnt into every frame
 // (clock-pattern.ts), for measuring latency from camera to decoded frame.
 import { readFile } from 'node:fs/promises';
@@ -11,10 +12,10 @@ import { OnvifServer } from './onvif-server';
 import { clockMountArg, RtspProcess } from './rtsp-process';
 import {
   DEVICE_PATH, httpBase, MEDIA_PATH, newCameraState, rtspUrl, SNAPSHOT_PATH, STREAM_PATH, SUB_SNAPSHOT_PATH, SUB_STREAM_PATH,
-  type CameraState, type VideoFormat,
+  type CameraState, type VideoCodec, type VideoFormat,
 } from './state';
 
-export type { CameraState, VideoFormat } from './state';
+export type { CameraState, VideoCodec, VideoFormat } from './state';
 
 /** One SetSynchronizationPoint the camera answered: when, for which profile, and whether a keyframe was asked of its encoder. */
 export interface SyncPointRequest { at: number; profileToken: string; keyframe: boolean }
@@ -41,6 +42,12 @@ export interface SimulatedCameraOptions {
   location?: string;
   /** The main stream's format; the sub-stream's is derived from it (media-files.ts). */
   video?: VideoFormat;
+  /**
+   * What both streams' clips are encoded with, and what their media profiles report (Encoding H264
+   * or H265). Default h264. An h265 camera serves x265 clips (Main profile, no B-frames, VPS/SPS/PPS
+   * before every keyframe); `clock` cameras encode live with x264 and refuse h265.
+   */
+  codec?: VideoCodec;
   /** Absent: a random one. A fixed one keeps the agent's camera id across restarts (ids derive from it). */
   serialNumber?: string;
   /**
@@ -69,7 +76,7 @@ export class SimulatedCamera {
     readonly state: CameraState,
     private readonly bindHost: string,
     /** Undefined for a clock camera, which encodes live. */
-    private readonly clips: { main: string; sub: string } | undefined,
+    private clips: { main: string; sub: string } | undefined,
     private readonly onvif: OnvifServer,
     private readonly discovery: DiscoveryResponder | undefined,
   ) {}
@@ -78,9 +85,11 @@ export class SimulatedCamera {
     const bindHost = opts.host ?? '127.0.0.1';
     const wildcard = bindHost === '0.0.0.0' || bindHost === '::';
     const video = opts.video ?? DEFAULT_VIDEO;
+    const codec = opts.codec ?? 'h264';
+    checkCodec(codec, opts.clock === true);
     const subVideo = subStreamVideo(video);
     const state = newCameraState({
-      name: opts.name, username: opts.username, password: opts.password, video, subVideo,
+      name: opts.name, username: opts.username, password: opts.password, codec, video, subVideo,
       advertisedHost: opts.advertisedHost ?? (wildcard ? '127.0.0.1' : bindHost),
       ...(opts.reportedHost !== undefined ? { reportedHost: opts.reportedHost } : {}),
       clockSkewMs: opts.clockSkewMs ?? 0,
@@ -98,7 +107,7 @@ export class SimulatedCamera {
       clockMountArg(SUB_STREAM_PATH, subVideo);
       snapshots = await Promise.all([ensureSnapshot(video), ensureSnapshot(subVideo)]);
     } else {
-      const [main, sub] = await Promise.all([ensureMediaFiles(video), ensureMediaFiles(subVideo)]);
+      const [main, sub] = await Promise.all([ensureMediaFiles(video, undefined, codec), ensureMediaFiles(subVideo, undefined, codec)]);
       clips = { main: main.clip, sub: sub.clip };
       snapshots = [main.snapshot, sub.snapshot];
     }
@@ -143,6 +152,8 @@ export class SimulatedCamera {
   /** Pid of the GStreamer process, while the stream is up. */
   get rtspPid(): number | undefined { return this.rtsp?.running ? this.rtsp.pid : undefined; }
   get frozen(): boolean { return this.frozenFlag; }
+  /** What both streams are encoded with (`codec` option). */
+  get codec(): VideoCodec { return this.state.codec; }
   /** Whether the streams are live clock streams (`clock` option) rather than looped clips. */
   get clock(): boolean { return this.clips === undefined; }
 
@@ -155,6 +166,26 @@ export class SimulatedCamera {
     this.syncPoints.push({ at: Date.now(), profileToken, keyframe });
     if (keyframe) void this.rtsp!.command(`keyframe ${rtspPath}` as `keyframe /${string}`).catch(() => undefined);
     return this.clock;
+  }
+
+  /**
+   * Switches both streams to `codec`, as an installer changing the camera's encoder does: the media
+   * profiles report it from now on (same tokens, same addresses) and a running RTSP server restarts
+   * on its port with clips of that codec, disconnecting its clients. A clock camera refuses h265.
+   */
+  setCodec(codec: VideoCodec): Promise<void> {
+    return this.serial(async () => {
+      checkCodec(codec, this.clock);
+      if (this.clock || codec === this.state.codec) return;
+      const { video, subVideo } = this.state;
+      const [main, sub] = await Promise.all([ensureMediaFiles(video, undefined, codec), ensureMediaFiles(subVideo, undefined, codec)]);
+      this.clips = { main: main.clip, sub: sub.clip };
+      this.state.codec = codec;
+      if (this.rtsp?.running) {
+        await this.stopRtsp();
+        await this.startRtsp();
+      }
+    });
   }
 
   /** Kills the RTSP server: clients are disconnected and the port refuses connections. */
@@ -224,7 +255,7 @@ export class SimulatedCamera {
     if (this.stopped || this.rtsp?.running) return;
     const { video, subVideo } = this.state;
     const streams = this.clips
-      ? { clip: this.clips.main, mounts: [{ path: SUB_STREAM_PATH, clip: this.clips.sub }] }
+      ? { clip: this.clips.main, mounts: [{ path: SUB_STREAM_PATH, clip: this.clips.sub }], codec: this.state.codec }
       : { clockMounts: [{ path: STREAM_PATH, video }, { path: SUB_STREAM_PATH, video: subVideo }] };
     this.rtsp = await RtspProcess.start({
       host: this.bindHost, port: this.state.rtspPort, fps: video.fps, path: STREAM_PATH, ...streams, frozen: this.frozenFlag,
@@ -243,4 +274,9 @@ export class SimulatedCamera {
     this.queue = next.catch(() => undefined);
     return next;
   }
+}
+
+function checkCodec(codec: VideoCodec, clock: boolean): void {
+  if (codec !== 'h264' && codec !== 'h265') throw new RangeError(`a simulated camera's codec is h264 or h265, got ${String(codec)}`);
+  if (clock && codec !== 'h264') throw new RangeError(`a clock camera encodes live with x264 and cannot stream ${codec}: leave out codec or clock`);
 }

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { VideoFormat } from './state';
+import type { VideoCodec, VideoFormat } from './state';
 
 export const CACHE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '.cache');
 const FFMPEG = '/usr/bin/ffmpeg';
@@ -25,26 +25,41 @@ export function subStreamVideo(main: VideoFormat): VideoFormat {
 const CLIP_SECONDS = 4;
 
 export interface MediaFiles {
-  /** Annex-B H.264 elementary stream, SPS/PPS before every keyframe. */
+  /** Annex-B elementary stream (H.264 or H.265), parameter sets before every keyframe. */
   clip: string;
   snapshot: string;
 }
 
-export async function ensureMediaFiles(video: VideoFormat = DEFAULT_VIDEO, cacheDir = CACHE_DIR): Promise<MediaFiles> {
+/**
+ * The clip of a format, encoded with x264 (baseline) or, for `h265`, x265 (Main), each with a
+ * keyframe exactly every `gop` frames and no B-frames. The codec is part of the cached file's name.
+ */
+export async function ensureMediaFiles(video: VideoFormat = DEFAULT_VIDEO, cacheDir = CACHE_DIR, codec: VideoCodec = 'h264'): Promise<MediaFiles> {
   await mkdir(cacheDir, { recursive: true });
   const noise = video.noise ? `-noise${video.noise}` : '';
   const tag = `${video.width}x${video.height}-${video.fps}fps-gop${video.gop}-${video.bitrateKbps}k${noise}`;
-  const clip = join(cacheDir, `camera-${tag}-${CLIP_SECONDS}s.h264`);
+  // H.264 clips keep the names they always had, so existing caches stay valid.
+  const clip = join(cacheDir, `camera-${tag}-${CLIP_SECONDS}s.${codec}`);
+  const rate = ['-b:v', `${video.bitrateKbps}k`, '-maxrate', `${video.bitrateKbps}k`, '-bufsize', `${video.bitrateKbps * 2}k`];
+  // Fixed GOP with no scene-cut keyframes, so keyframes come every gop frames, also across the loop point.
+  const encoder = codec === 'h265'
+    ? [
+        '-c:v', 'libx265', '-pix_fmt', 'yuv420p', ...rate,
+        // Closed GOPs: every keyframe an IDR (x265's open GOPs make later ones CRA pictures), VPS/SPS/PPS before each.
+        '-x265-params', `log-level=error:repeat-headers=1:keyint=${video.gop}:min-keyint=${video.gop}:scenecut=0:bframes=0:open-gop=0`,
+        '-f', 'hevc',
+      ]
+    : [
+        '-c:v', 'libx264', '-profile:v', 'baseline', '-pix_fmt', 'yuv420p', '-bf', '0',
+        '-g', String(video.gop), '-keyint_min', String(video.gop), '-sc_threshold', '0', ...rate,
+        '-x264-params', 'repeat-headers=1', '-f', 'h264',
+      ];
   const [snapshot] = await Promise.all([
     ensureSnapshot(video, cacheDir),
     ensureFile(clip, (out) => [
       '-f', 'lavfi', '-i', `testsrc=size=${video.width}x${video.height}:rate=${video.fps}:duration=${CLIP_SECONDS}`,
       ...(video.noise ? ['-vf', `noise=alls=${video.noise}:allf=t`] : []),
-      '-c:v', 'libx264', '-profile:v', 'baseline', '-pix_fmt', 'yuv420p', '-bf', '0',
-      // Fixed GOP with no scene-cut keyframes, so keyframes come every gop frames, also across the loop point.
-      '-g', String(video.gop), '-keyint_min', String(video.gop), '-sc_threshold', '0',
-      '-b:v', `${video.bitrateKbps}k`, '-maxrate', `${video.bitrateKbps}k`, '-bufsize', `${video.bitrateKbps * 2}k`,
-      '-x264-params', 'repeat-headers=1', '-f', 'h264', out,
+      ...encoder, out,
     ]),
   ]);
   return { clip, snapshot };

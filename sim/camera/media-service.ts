@@ -1,5 +1,7 @@
-// Media service (trt) operations: a main stream and a smaller sub-stream, both H.264, whose encoder
-// settings match the clips served at their own RTSP paths.
+// Media service (trt) operations: a main stream and a smaller sub-stream, both H.264 (or both H.265,
+// the camera's `codec`), whose encoder settings match the clips served at their own RTSP paths.
+// An H.265 encoder is reported as cameras do over Media (ver10), which has no H.265 of its own:
+// Encoding H265 and no H264 element.
 import type { Operation } from './device-service';
 import { child, escapeXml as x, faults, text } from './soap';
 import { httpBase, rtspUrl, streamProfiles, VIDEO_SOURCE_TOKEN, type CameraState, type StreamProfile } from './state';
@@ -12,12 +14,12 @@ function profile(s: CameraState, p: StreamProfile, index: number, element = 'trt
     `<tt:UseCount>2</tt:UseCount><tt:SourceToken>${VIDEO_SOURCE_TOKEN}</tt:SourceToken>` +
     `<tt:Bounds x="0" y="0" width="${s.video.width}" height="${s.video.height}"/></tt:VideoSourceConfiguration>` +
     `<tt:VideoEncoderConfiguration token="VideoEncoderConfig_${n}"><tt:Name>VideoEncoder_${n}</tt:Name>` +
-    '<tt:UseCount>1</tt:UseCount><tt:Encoding>H264</tt:Encoding>' +
+    `<tt:UseCount>1</tt:UseCount><tt:Encoding>${s.codec === 'h265' ? 'H265' : 'H264'}</tt:Encoding>` +
     `<tt:Resolution><tt:Width>${v.width}</tt:Width><tt:Height>${v.height}</tt:Height></tt:Resolution>` +
     '<tt:Quality>5</tt:Quality><tt:RateControl>' +
     `<tt:FrameRateLimit>${v.fps}</tt:FrameRateLimit><tt:EncodingInterval>1</tt:EncodingInterval>` +
     `<tt:BitrateLimit>${v.bitrateKbps}</tt:BitrateLimit></tt:RateControl>` +
-    `<tt:H264><tt:GovLength>${v.gop}</tt:GovLength><tt:H264Profile>Baseline</tt:H264Profile></tt:H264>` +
+    (s.codec === 'h265' ? '' : `<tt:H264><tt:GovLength>${v.gop}</tt:GovLength><tt:H264Profile>Baseline</tt:H264Profile></tt:H264>`) +
     '<tt:Multicast><tt:Address><tt:Type>IPv4</tt:Type><tt:IPv4Address>0.0.0.0</tt:IPv4Address></tt:Address>' +
     '<tt:Port>0</tt:Port><tt:TTL>1</tt:TTL><tt:AutoStart>false</tt:AutoStart></tt:Multicast>' +
     `<tt:SessionTimeout>PT60S</tt:SessionTimeout></tt:VideoEncoderConfiguration></${element}>`;

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { CLOCK_HEIGHT, CLOCK_WIDTH } from './clock-pattern';
-import type { VideoFormat } from './state';
+import type { VideoCodec, VideoFormat } from './state';
 
 // Debian's interpreter: the GStreamer GObject bindings are installed for it, not for a pyenv python.
 const PYTHON = '/usr/bin/python3';
@@ -37,6 +37,8 @@ export interface RtspProcessOptions {
   path: string;
   /** More clips served by the same server, each at its own path (the sub-stream). */
   mounts?: { path: string; clip: string }[];
+  /** What `clip` and `mounts` are encoded with (default h264); clock mounts are always H.264. */
+  codec?: VideoCodec;
   /**
    * Live streams, each at its own path, whose every frame has the wall-clock time painted in as it is
    * made (clock-pattern.ts) and is encoded at once with x264 in the format given (`noise` is ignored).
@@ -104,6 +106,7 @@ export class RtspProcess {
     const args = [SCRIPT, '--host', opts.host, '--port', String(opts.port), ...(opts.clip !== undefined ? ['--clip', opts.clip] : []),
       '--fps', String(opts.fps), '--path', opts.path, ...(opts.mounts ?? []).flatMap((m) => ['--mount', `${m.path}=${m.clip}`]),
       ...(opts.clockMounts ?? []).flatMap((m) => ['--clock-mount', clockMountArg(m.path, m.video)]),
+      ...(opts.codec && opts.codec !== 'h264' ? ['--codec', opts.codec] : []),
       ...(opts.frozen ? ['--frozen'] : [])];
     const proc = new RtspProcess(spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] }));
     try {

@@ -59,11 +59,13 @@ def parse_args():
     p = argparse.ArgumentParser()
     p.add_argument('--host', default='127.0.0.1')
     p.add_argument('--port', type=int, default=0)
-    p.add_argument('--clip', help='Annex-B .h264 file served at --path')
+    p.add_argument('--clip', help='Annex-B .h264 (or, with --codec h265, .h265) file served at --path')
+    p.add_argument('--codec', choices=('h264', 'h265'), default='h264',
+                   help='what --clip and --mount clips are encoded with (clock mounts are always H.264)')
     p.add_argument('--fps', type=int, default=25)
     p.add_argument('--path', default='/stream')
     p.add_argument('--mount', action='append', default=[], metavar='PATH=CLIP',
-                   help='another Annex-B .h264 clip served at PATH, e.g. /sub=/tmp/sub.h264')
+                   help='another Annex-B clip (of --codec) served at PATH, e.g. /sub=/tmp/sub.h264')
     p.add_argument('--clock-mount', action='append', default=[], metavar='PATH=WIDTHxHEIGHT@FPS:GOP:KBPS',
                    help='a live stream with the wall-clock time painted in, e.g. /stream=640x360@25:50:800')
     p.add_argument('--frozen', action='store_true')
@@ -208,24 +210,26 @@ class Camera:
         self.server.set_service(str(args.port))
         mounts = self.server.get_mount_points()
         for path, clip in args.mounts:
-            mounts.add_factory(path, self.factory(clip, args.fps))
+            mounts.add_factory(path, self.factory(clip, args.fps, args.codec))
             self.paths.add(path)
         for path, fmt in args.clock_mounts:
             mounts.add_factory(path, self.clock_factory(path, fmt))
             self.paths.add(path)
 
-    def factory(self, clip, fps):
+    def factory(self, clip, fps, codec='h264'):
         location = clip.replace('\\', '\\\\').replace('"', '\\"')
-        # multifilesrc gives no timestamps; h264parse interpolates DTS from the framerate caps
+        # h264 or h265: caps, parser and payloader of that codec, the pipeline otherwise the same.
+        # config-interval=-1 sends the parameter sets (H.265: VPS, SPS, PPS) with every keyframe.
+        # multifilesrc gives no timestamps; the parser interpolates DTS from the framerate caps
         # and keeps counting across loops, so the stream never jumps back in time.
         # clocksync paces to real time *before* the valve: otherwise a dropping valve would
         # let the source race ahead while frozen and stall the stream after unfreezing.
         launch = (
             f'( multifilesrc location="{location}" loop=true '
-            f'! video/x-h264,stream-format=byte-stream,alignment=au,framerate={fps}/1 '
-            f'! h264parse name=parse config-interval=-1 '
+            f'! video/x-{codec},stream-format=byte-stream,alignment=au,framerate={fps}/1 '
+            f'! {codec}parse name=parse config-interval=-1 '
             f'! clocksync ! valve name=freeze drop={"true" if self.frozen else "false"} '
-            f'! rtph264pay name=pay0 pt=96 config-interval=-1 )'
+            f'! rtp{codec}pay name=pay0 pt=96 config-interval=-1 )'
         )
         factory = GstRtspServer.RTSPMediaFactory()
         factory.set_launch(launch)
@@ -283,7 +287,7 @@ class Camera:
     def on_media_configure(self, _factory, media):
         bin_ = media.get_element()
         parse = bin_.get_by_name('parse')
-        # h264parse leaves PTS unset for a raw stream; the clip has no B-frames so PTS = DTS.
+        # The parser leaves PTS unset for a raw stream; the clip has no B-frames so PTS = DTS.
         parse.get_static_pad('src').add_probe(Gst.PadProbeType.BUFFER, self.copy_dts_to_pts)
         self.track_valve(media)
 

@@ -15,6 +15,9 @@ export interface VideoFormat {
   noise?: number;
 }
 
+/** What a camera's clips are encoded with: H.264 (the default) or H.265 (`codec` option, index.ts). */
+export type VideoCodec = 'h264' | 'h265';
+
 /** Everything the ONVIF and discovery services answer from; mutable so tests can change it live. */
 export interface CameraState {
   name: string;
@@ -38,6 +41,8 @@ export interface CameraState {
   serialNumber: string;
   hardwareId: string;
   location: string;
+  /** Both streams' codec, as the media profiles report it (Encoding H264 or H265). */
+  codec: VideoCodec;
   /** The main stream (profile Profile_1). */
   video: VideoFormat;
   /** The smaller sub-stream (profile Profile_2), for live grids. */
@@ -75,6 +80,7 @@ export function newCameraState(init: Pick<CameraState, 'name' | 'username' | 'pa
   const uuid = randomUUID();
   return {
     clockSkewMs: 0,
+    codec: 'h264',
     onvifPort: 0,
     rtspPort: 0,
     endpointReference: `urn:uuid:${uuid}`,
