@@ -34,7 +34,7 @@ for (let i = 0; i < job.cameras; i++) {
 }
 const config = parseAgentConfig({
   hub: { url: job.hubUrl, enrolmentToken: job.enrolmentToken }, name: 'bench-site', dataDir: job.dataDir,
-  ...(job.segmentSeconds ? { segmentSeconds: job.segmentSeconds } : {}),
+  ...(job.segmentSeconds ? { recordings: { segmentSeconds: job.segmentSeconds } } : {}),
 }, job.dataDir);
 const logger = pino({ name: 'agent', level: 'info' }, pino.destination({ dest: join(job.dataDir, 'agent.log'), sync: false, mkdir: true }));
 const agent = await Agent.start({ config, logger });
