@@ -1,7 +1,8 @@
 // Child process of live-view.ts: one site (simulated cameras and a whole agent) in one process,
 // run directly or inside the shaped link's site namespace (`ip netns exec`), so its CPU is its
 // own. Reads a job as JSON in argv[2]; prints `READY <json>` with the cameras once every recorder
-// records; answers `pids` on stdin with `PIDS <json>` (agent and its ffmpegs); ends on `stop` or EOF.
+// records; answers `pids` on stdin with `PIDS <json>` (agent and its ffmpegs), `camera-stop N` and
+// `camera-start N` with `CAMERA N stop|start`; ends on `stop` or EOF.
 // Not meant to be run by hand.
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -59,4 +60,8 @@ const stop = async () => {
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line === 'pids') console.log(`PIDS ${JSON.stringify([process.pid, ...childrenNamed(process.pid, 'ffmpeg')])}`);
   if (line === 'stop') void stop();
+  // `camera-stop N` / `camera-start N`: camera N's RTSP server goes away / comes back (uplink-share.ts).
+  const m = /^camera-(stop|start) (\d+)$/.exec(line);
+  const cam = m ? cameras[Number(m[2])] : undefined;
+  if (m && cam) void (m[1] === 'stop' ? cam.stopStream() : cam.startStream()).then(() => console.log(`CAMERA ${m[2]} ${m[1]}`));
 }).on('close', () => void stop());

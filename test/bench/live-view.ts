@@ -97,7 +97,7 @@ async function clickToFirstFrame(site: Site): Promise<string> {
       times.push(t);
     }
   } finally { await b.close(); }
-  return `click to first frame, cold, ${times.length} tries: p50 ${ms(pct(times, 50))}, p95 ${ms(pct(times, 95))}, max ${ms(Math.max(...times))}`;
+  return `click to first frame, cold, ${times.length} tries: p50 ${ms(pct(times, 50))}, p95 ${ms(pct(times, 95))}, max ${ms(Math.max(...times))}\n  each, in order: ${times.map((t) => t.toFixed(0)).join(', ')}`;
 }
 
 /** Live WebSocket clients of the hub, counting what they receive. */
