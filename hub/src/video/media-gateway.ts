@@ -97,8 +97,12 @@ export class MediaGateway extends EventEmitter<MediaGatewayEvents> {
       op, ws: ws!, gotHead: false, head: headSettle, end: endSettle, packet: undefined, uncredited: 0,
       body: new Readable({
         highWaterMark: 2 * CREDIT_STEP,
+        // Called each time the reader takes a chunk and the buffer is below its mark, i.e. after
+        // nearly every frame: credit still goes back only in whole steps (it used to go back per
+        // frame, a text message each way for every 120 KiB of an export). No stall: a sender out
+        // of credit has at least MEDIA_INITIAL_CREDIT - MEDIA_CHUNK_BYTES uncredited here.
         read: () => {
-          if (call.uncredited > 0 && this.calls.has(id)) {
+          if (call.uncredited >= CREDIT_STEP && this.calls.has(id)) {
             this.send(call.ws, { t: 'credit', id, bytes: call.uncredited });
             call.uncredited = 0;
           }
