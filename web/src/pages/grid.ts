@@ -45,7 +45,9 @@ export function gridPage(root: HTMLElement, _user: SessionUser): () => void {
       h('option', { value: '' }, '— no camera —'),
       ...cameras.map((c) => h('option', { value: c.info.id, selected: c.info.id === id }, label(c)))) as HTMLSelectElement;
     if (!cam) return h('div', { class: 'live-tile empty', 'data-tile': String(i) }, h('div', { class: 'live-caption' }, pick));
-    const player = new LivePlayer(cam.info.id, 'sub');
+    // A tile may keep up to 0.3 s in hand (the camera page 0.2 s): 16 tiles share one machine, and
+    // a tile that runs dry drops frames (web/src/video/live-player.ts).
+    const player = new LivePlayer(cam.info.id, 'sub', 0.3);
     players.set(i, player);
     player.el.title = `Open ${cam.info.name}`;
     player.el.addEventListener('click', () => { location.hash = `#/cameras/${encodeURIComponent(cam.info.id)}`; });
