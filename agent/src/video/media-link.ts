@@ -1,5 +1,5 @@
 import {
-  AgentCloseCode, HubMediaMessage, MEDIA_CHUNK_BYTES, MEDIA_ID_BYTES, MEDIA_INITIAL_CREDIT, MEDIA_WS_PATH, MediaOps, backoffDelay,
+  AgentCloseCode, HubMediaMessage, LIVE_WINDOW_BYTES, MEDIA_CHUNK_BYTES, MEDIA_ID_BYTES, MEDIA_INITIAL_CREDIT, MEDIA_WS_PATH, MediaOps, backoffDelay,
   type AgentMediaMessage, type MediaArgs, type MediaEnd, type MediaErrorCode, type MediaHead, type MediaOp,
 } from '@sargs/shared';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
@@ -51,6 +51,9 @@ const argChecks = Object.fromEntries(Object.entries(MediaOps).map(([op, s]) => [
 const messageCheck = TypeCompiler.Compile(HubMediaMessage);
 
 interface Call {
+  live: boolean;
+  /** Live: bytes pushed that the hub has not acknowledged yet. */
+  unacked: number;
   abort: AbortController;
   credit: number;
   creditWaiter: (() => void) | undefined;
@@ -73,6 +76,10 @@ export class MediaLink {
   private readonly waker = new Waker();
   private ws: WebSocket | undefined;
   private readonly releases: (() => void)[] = [];
+  /** Live bytes unacknowledged on this connection, all calls together (see LIVE_WINDOW_BYTES). */
+  private liveInFlight = 0;
+  /** Whether this connection's hub acknowledges live bytes (from its first acknowledgement). */
+  private hubAcksLive = false;
   connected = false;
 
   constructor(private settings: MediaLinkSettings, private readonly deps: { log: Logger; random?: () => number }) {}
@@ -144,6 +151,8 @@ export class MediaLink {
       ws.on('open', () => {
         opened = true;
         this.connected = true;
+        this.liveInFlight = 0;
+        this.hubAcksLive = false;
         log.info('media link connected');
         pingTimer = setInterval(() => {
           if (!alive) return ws.terminate();
@@ -176,11 +185,16 @@ export class MediaLink {
   private onMessage(ws: WebSocket, msg: HubMediaMessage): void {
     const call = this.calls.get(msg.id);
     if (msg.t === 'cancel') {
-      if (call) { call.done = true; call.abort.abort(); this.calls.delete(msg.id); }
+      if (call) { call.done = true; call.abort.abort(); this.forget(msg.id, call); }
       return;
     }
     if (msg.t === 'credit') {
-      if (call) { call.credit += msg.bytes; call.creditWaiter?.(); }
+      if (call?.live) {
+        const n = Math.min(msg.bytes, call.unacked);
+        call.unacked -= n;
+        this.liveInFlight -= n;
+        this.hubAcksLive = true;
+      } else if (call) { call.credit += msg.bytes; call.creditWaiter?.(); }
       return;
     }
     if (call) return this.sendText(ws, { t: 'error', id: msg.id, code: 'bad-args', message: 'a call with this id is already open' });
@@ -191,7 +205,9 @@ export class MediaLink {
       const e = check?.Errors(msg.args).First();
       return this.sendText(ws, { t: 'error', id: msg.id, code: 'bad-args', message: e ? `${e.path || '/'}: ${e.message}` : 'invalid arguments' });
     }
-    const c: Call = { abort: new AbortController(), credit: MEDIA_INITIAL_CREDIT, creditWaiter: undefined, done: false, framed: Promise.resolve() };
+    const c: Call = {
+      live: msg.op === 'live', unacked: 0, abort: new AbortController(), credit: MEDIA_INITIAL_CREDIT, creditWaiter: undefined, done: false, framed: Promise.resolve(),
+    };
     this.calls.set(msg.id, c);
     c.abort.signal.addEventListener('abort', () => c.creditWaiter?.(), { once: true });
     const reply = this.reply(ws, msg.id, c);
@@ -202,7 +218,7 @@ export class MediaLink {
         const known = err instanceof MediaError;
         if (!known) this.deps.log.error({ err, op: msg.op }, 'media call failed');
         c.done = true;
-        this.calls.delete(msg.id);
+        this.forget(msg.id, c);
         this.sendText(ws, { t: 'error', id: msg.id, code: known ? err.code : 'failed', message: known ? err.message : 'the agent could not serve this' });
       },
     );
@@ -230,13 +246,16 @@ export class MediaLink {
       end: (meta) => {
         if (!open()) return;
         call.done = true;
-        this.calls.delete(id);
+        this.forget(id, call);
         this.sendText(ws, { t: 'end', id, meta });
       },
       get bufferedBytes() { return ws.bufferedAmount; },
       push: (payload) => {
         if (!open() || ws.bufferedAmount > LIVE_CONGESTED_BYTES) return false;
+        if (this.hubAcksLive && this.liveInFlight + payload.length > LIVE_WINDOW_BYTES) return false;
         ws.send(frame(payload), { binary: true });
+        call.unacked += payload.length;
+        this.liveInFlight += payload.length;
         return true;
       },
       writeFramed: (f) => {
@@ -264,6 +283,13 @@ export class MediaLink {
         }
       },
     };
+  }
+
+  /** A call is over: what it had unacknowledged no longer counts against the live window. */
+  private forget(id: string, call: Call): void {
+    this.calls.delete(id);
+    this.liveInFlight -= call.unacked;
+    call.unacked = 0;
   }
 
   private sendText(ws: WebSocket, msg: AgentMediaMessage): void {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Readable } from 'node:stream';
 import {
-  AgentCloseCode, AgentMediaMessage, MEDIA_ID_BYTES, MEDIA_WS_PATH, MediaOps,
+  AgentCloseCode, AgentMediaMessage, LIVE_ACK_STEP, MEDIA_ID_BYTES, MEDIA_WS_PATH, MediaOps,
   type HubMediaMessage, type MediaArgs, type MediaEnd, type MediaErrorCode, type MediaHead, type MediaOp,
 } from '@sargs/shared';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
@@ -184,7 +184,15 @@ export class MediaGateway extends EventEmitter<MediaGatewayEvents> {
     // Frames still in flight after a cancel are expected; frames for a call of another socket are not.
     if (!call || call.ws !== ws) return;
     const payload = buf.subarray(MEDIA_ID_BYTES);
-    if (call.packet) return call.packet(payload);
+    if (call.packet) {
+      // Live: acknowledged on receipt (the agent bounds what it has in flight), whatever the viewers do.
+      call.uncredited += payload.length;
+      if (call.uncredited >= LIVE_ACK_STEP) {
+        this.send(ws, { t: 'credit', id, bytes: call.uncredited });
+        call.uncredited = 0;
+      }
+      return call.packet(payload);
+    }
     call.uncredited += payload.length;
     call.body.push(payload);
     if (call.uncredited >= CREDIT_STEP && call.body.readableLength < call.body.readableHighWaterMark) {

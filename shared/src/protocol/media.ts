@@ -12,7 +12,12 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
  * Bounded calls (byte ranges, stills, exports) are flow-controlled by credit: the agent may have
  * at most `MEDIA_INITIAL_CREDIT` bytes unacknowledged; the hub returns credit as its reader
  * drains them, so a slow downloader never grows the hub's memory. Live calls take no credit:
- * the agent drops whole GOPs when the link is congested instead (see LivePacket).
+ * the agent drops whole GOPs when the link is congested instead (see LivePacket). The hub still
+ * acknowledges live bytes on receipt with `credit` messages (every LIVE_ACK_STEP), and from the
+ * first such acknowledgement the agent keeps at most LIVE_WINDOW_BYTES of live video unacknowledged
+ * over the whole link: the queue at a slow uplink stays a fraction of a second long, so the main
+ * link's messages do not wait behind seconds of video in the modem's buffer. (An older hub sends
+ * no live acknowledgements, and its agents send live video as before.)
  */
 export const MEDIA_WS_PATH = '/agent/media';
 export const MEDIA_ID_BYTES = 16;
@@ -20,6 +25,13 @@ export const MEDIA_ID_BYTES = 16;
 export const MEDIA_INITIAL_CREDIT = 8 * 1024 * 1024;
 /** Largest payload in one binary frame of a bounded call. */
 export const MEDIA_CHUNK_BYTES = 256 * 1024;
+/** The hub acknowledges a live call's bytes in steps of this many. */
+export const LIVE_ACK_STEP = 16 * 1024;
+/**
+ * Live video the agent may have unacknowledged on its media link, all calls together: about 0.25 s
+ * of an 8 Mbit/s uplink, and above the largest keyframe of a 1080p camera at 4-6 Mbit/s.
+ */
+export const LIVE_WINDOW_BYTES = 256 * 1024;
 
 const CallId = Type.String({ pattern: '^[0-9a-f]{32}$' });
 const CameraId = Type.String({ minLength: 1, maxLength: 64 });
