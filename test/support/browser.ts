@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 /** Debian's chromium, headless, with everything that would phone home switched off. */
 export async function launchChromium(): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
@@ -12,4 +12,12 @@ export async function launchChromium(): Promise<{ context: BrowserContext; close
       '--disable-sync', '--no-first-run', '--disable-quic'],
   });
   return { context, close: async () => { await context.close(); rmSync(profile, { recursive: true, force: true }); } };
+}
+
+/** Chromium with a page signed in to the hub at `url` with this session cookie (`name=value`, as HubClient keeps it). */
+export async function launchSignedIn(cookie: string, url: string): Promise<{ context: BrowserContext; page: Page; close: () => Promise<void> }> {
+  const b = await launchChromium();
+  const [name, value] = cookie.split('=') as [string, string];
+  await b.context.addCookies([{ name, value, url }]);
+  return { ...b, page: await b.context.newPage() };
 }

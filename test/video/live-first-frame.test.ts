@@ -6,24 +6,18 @@
 // not asserted (a loaded CI machine stretches them): the figure's goal lives in
 // test/bench/live-view.ts --parts click.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from '../support/browser';
+import type { Page } from 'playwright-core';
+import { launchSignedIn } from '../support/browser';
 import { liveSite, type LiveSite } from './live-fixture';
 
 describe('live view, cold start', () => {
   let site: LiveSite;
-  let context: BrowserContext;
   let page: Page;
   let closeBrowser: () => Promise<void>;
 
   beforeAll(async () => {
     site = await liveSite(1, 'Cold', { clock: true });
-    const b = await launchChromium();
-    closeBrowser = b.close;
-    context = b.context;
-    page = await context.newPage();
-    const [name, value] = site.admin.cookie!.split('=') as [string, string];
-    await context.addCookies([{ name, value, url: site.hub.url }]);
+    ({ page, close: closeBrowser } = await launchSignedIn(site.admin.cookie!, site.hub.url));
   });
   afterAll(async () => {
     await closeBrowser?.();

@@ -11,9 +11,9 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserContext, Locator, Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { SimulatedCamera } from '@sargs/sim/camera/index';
-import { launchChromium } from '../support/browser';
+import { launchSignedIn } from '../support/browser';
 import { waitFor } from '../support/wait';
 import { liveSite, rtspSessions, type LiveSite } from './live-fixture';
 
@@ -56,7 +56,6 @@ describe('live view of an H.265 camera in a browser without H.265', () => {
   let site: LiveSite;
   let cam: SimulatedCamera;
   let cameraId: string;
-  let context: BrowserContext;
   let page: Page;
   let closeBrowser: () => Promise<void>;
   const pageErrors: string[] = [];
@@ -66,10 +65,7 @@ describe('live view of an H.265 camera in a browser without H.265', () => {
   beforeAll(async () => {
     site = await liveSite(1, 'Bay');
     ({ cam, id: cameraId } = site.cameras[0]!);
-    const b = await launchChromium();
-    closeBrowser = b.close;
-    context = b.context;
-    page = await context.newPage();
+    ({ page, close: closeBrowser } = await launchSignedIn(site.admin.cookie!, site.hub.url));
     page.on('pageerror', (err) => pageErrors.push(err.stack ?? err.message));
     page.on('websocket', (ws) => {
       if (!ws.url().includes('/api/video/live')) return;
@@ -79,8 +75,6 @@ describe('live view of an H.265 camera in a browser without H.265', () => {
         if (m.type === 'stream' && m.codec) codecs.push(m.codec);
       });
     });
-    const [name, value] = site.admin.cookie!.split('=') as [string, string];
-    await context.addCookies([{ name, value, url: site.hub.url }]);
   });
   afterAll(async () => {
     await closeBrowser?.();

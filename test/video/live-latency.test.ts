@@ -3,9 +3,9 @@
 // back from each frame it presents (requestVideoFrameCallback, a canvas) and compares it with its
 // own clock (same host). DESIGN.md §7: 0.5 s p95 is the most we accept.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { readClockFromRgba } from '@sargs/sim/camera/clock-pattern';
-import { launchChromium } from '../support/browser';
+import { launchSignedIn } from '../support/browser';
 import { waitFor } from '../support/wait';
 import { liveSite, type LiveSite } from './live-fixture';
 
@@ -13,18 +13,12 @@ const READ = `(${readClockFromRgba.toString()})`;
 
 describe('live view latency', () => {
   let site: LiveSite;
-  let context: BrowserContext;
   let page: Page;
   let closeBrowser: () => Promise<void>;
 
   beforeAll(async () => {
     site = await liveSite(1, 'Clock', { clock: true });
-    const b = await launchChromium();
-    closeBrowser = b.close;
-    context = b.context;
-    page = await context.newPage();
-    const [name, value] = site.admin.cookie!.split('=') as [string, string];
-    await context.addCookies([{ name, value, url: site.hub.url }]);
+    ({ page, close: closeBrowser } = await launchSignedIn(site.admin.cookie!, site.hub.url));
   });
   afterAll(async () => {
     await closeBrowser?.();

@@ -81,8 +81,9 @@ async function serveLive(ctx: LiveContext, args: MediaArgs<'live'>, reply: Media
     const parkable = !hevc && probe === 'first-packet' && /^rtsps?:\/\//i.test(url);
     const start: StartFfmpeg = (onData) => {
       const parked = parkable ? ctx.pool.take(url, liveInputOptions(o), onData) : undefined;
-      log.debug({ args: redactArgs(liveArgs(url, o)), parked: parked !== undefined }, 'starting live ffmpeg');
-      return parked ?? new LiveFfmpeg(t.ffmpegPath, liveArgs(url, o), onData);
+      const args = liveArgs(url, o);
+      log.debug({ args: redactArgs(args), parked: parked !== undefined }, 'starting live ffmpeg');
+      return parked ?? new LiveFfmpeg(t.ffmpegPath, args, onData);
     };
     const run = await runFfmpeg(t, start, probe, sender, askForKeyframe, signal, log);
     const summary = { sent: sender.sent, dropped: sender.dropped, seconds: Math.round((Date.now() - startedAt) / 1000) };

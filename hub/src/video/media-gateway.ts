@@ -101,12 +101,7 @@ export class MediaGateway extends EventEmitter<MediaGatewayEvents> {
         // nearly every frame: credit still goes back only in whole steps (it used to go back per
         // frame, a text message each way for every 120 KiB of an export). No stall: a sender out
         // of credit has at least MEDIA_INITIAL_CREDIT - MEDIA_CHUNK_BYTES uncredited here.
-        read: () => {
-          if (call.uncredited >= CREDIT_STEP && this.calls.has(id)) {
-            this.send(call.ws, { t: 'credit', id, bytes: call.uncredited });
-            call.uncredited = 0;
-          }
-        },
+        read: () => { if (this.calls.has(id)) this.returnCredit(call, id, CREDIT_STEP); },
         destroy: (err, cb) => { if (this.calls.has(id)) this.cancelCall(id); cb(err); },
       }),
     };
@@ -187,21 +182,23 @@ export class MediaGateway extends EventEmitter<MediaGatewayEvents> {
     if (call.packet) {
       // Live: acknowledged on receipt (the agent bounds what it has in flight), whatever the viewers do.
       call.uncredited += payload.length;
-      if (call.uncredited >= LIVE_ACK_STEP) {
-        this.send(ws, { t: 'credit', id, bytes: call.uncredited });
-        call.uncredited = 0;
-      }
+      this.returnCredit(call, id, LIVE_ACK_STEP);
       return call.packet(payload);
     }
     call.uncredited += payload.length;
     call.body.push(payload);
-    if (call.uncredited >= CREDIT_STEP && call.body.readableLength < call.body.readableHighWaterMark) {
-      this.send(ws, { t: 'credit', id, bytes: call.uncredited });
-      call.uncredited = 0;
-    }
+    if (call.body.readableLength < call.body.readableHighWaterMark) this.returnCredit(call, id, CREDIT_STEP);
+  }
+
+  /** Gives the agent back what this call has taken since the last time, once it is at least `step` bytes. */
+  private returnCredit(call: OpenCall, id: string, step: number): void {
+    if (call.uncredited < step) return;
+    this.send(call.ws, { t: 'credit', id, bytes: call.uncredited });
+    call.uncredited = 0;
   }
 
   private onText(ws: WebSocket, msg: AgentMediaMessage, log: FastifyBaseLogger): void {
+
     const call = this.calls.get(msg.id);
     if (!call || call.ws !== ws) return;
     if (msg.t === 'error') {
